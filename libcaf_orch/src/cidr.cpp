@@ -18,8 +18,7 @@ bool parse_ipv4(std::string_view text, std::array<uint8_t, 16>& out) {
   size_t pos = 0;
   for (int octet = 0; octet < 4; ++octet) {
     if (octet > 0) {
-      if (pos >= text.size() || text[pos] != '.')
-        return false;
+      if (pos >= text.size() || text[pos] != '.') return false;
       ++pos;
     }
     size_t start = pos;
@@ -29,16 +28,14 @@ bool parse_ipv4(std::string_view text, std::array<uint8_t, 16>& out) {
       ++pos;
     }
     size_t digits = pos - start;
-    if (digits == 0 || value > 255 || (digits > 1 && text[start] == '0'))
-      return false;
+    if (digits == 0 || value > 255 || (digits > 1 && text[start] == '0')) return false;
     out[static_cast<size_t>(octet)] = static_cast<uint8_t>(value);
   }
   return pos == text.size();
 }
 
 bool parse_ipv6(std::string_view text, std::array<uint8_t, 16>& out) {
-  if (text.size() > INET6_ADDRSTRLEN)
-    return false;
+  if (text.size() > INET6_ADDRSTRLEN) return false;
   std::string buf{text};
   return inet_pton(AF_INET6, buf.c_str(), out.data()) == 1;
 }
@@ -48,8 +45,7 @@ std::array<uint8_t, 16> masked(const std::array<uint8_t, 16>& address, int prefi
   auto result = address;
   for (size_t i = 0; i < result.size(); ++i) {
     int bits_left = prefix - static_cast<int>(i) * 8;
-    if (bits_left >= 8)
-      continue;
+    if (bits_left >= 8) continue;
     if (bits_left <= 0)
       result[i] = 0;
     else
@@ -96,7 +92,8 @@ caf::expected<cidr> parse_cidr(std::string_view text) {
     prefix = prefix * 10 + (c - '0');
   }
   if (!digits_ok || prefix > limit)
-    return invalid(to_string(result.family) + " prefix must be an integer 0.." + std::to_string(limit));
+    return invalid(to_string(result.family) + " prefix must be an integer 0.."
+                   + std::to_string(limit));
   result.prefix = prefix;
   auto network = masked(result.address, prefix);
   if (network != result.address) {
@@ -113,8 +110,7 @@ std::string to_string(const cidr& x) {
 }
 
 bool contains(const cidr& outer, const cidr& inner) noexcept {
-  if (outer.family != inner.family || inner.prefix < outer.prefix)
-    return false;
+  if (outer.family != inner.family || inner.prefix < outer.prefix) return false;
   return masked(inner.address, outer.prefix) == masked(outer.address, outer.prefix);
 }
 

@@ -14,12 +14,10 @@ using std::chrono::seconds;
 
 /// Reads exactly `n` decimal digits at `pos`; -1 if any is missing or not a digit.
 int read_digits(std::string_view text, size_t pos, size_t n) {
-  if (pos + n > text.size())
-    return -1;
+  if (pos + n > text.size()) return -1;
   int value = 0;
   for (size_t i = pos; i < pos + n; ++i) {
-    if (text[i] < '0' || text[i] > '9')
-      return -1;
+    if (text[i] < '0' || text[i] > '9') return -1;
     value = value * 10 + (text[i] - '0');
   }
   return value;
@@ -51,21 +49,18 @@ std::optional<timestamp> parse_rfc3339(std::string_view text) {
   // Layout: YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)
   if (text.size() < 20 || text[4] != '-' || text[7] != '-' || text[13] != ':' || text[16] != ':')
     return std::nullopt;
-  if (text[10] != 'T' && text[10] != 't' && text[10] != ' ')
-    return std::nullopt;
+  if (text[10] != 'T' && text[10] != 't' && text[10] != ' ') return std::nullopt;
   auto year = read_digits(text, 0, 4);
   auto month = read_digits(text, 5, 2);
   auto day = read_digits(text, 8, 2);
   auto hour = read_digits(text, 11, 2);
   auto minute = read_digits(text, 14, 2);
   auto second = read_digits(text, 17, 2);
-  if (year < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0)
-    return std::nullopt;
+  if (year < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0) return std::nullopt;
   std::chrono::year_month_day ymd{std::chrono::year{year},
                                   std::chrono::month{static_cast<unsigned>(month)},
                                   std::chrono::day{static_cast<unsigned>(day)}};
-  if (!ymd.ok() || hour > 23 || minute > 59 || second > 59)
-    return std::nullopt;
+  if (!ymd.ok() || hour > 23 || minute > 59 || second > 59) return std::nullopt;
   size_t pos = 19;
   long long micros = 0;
   if (text[pos] == '.') {
@@ -73,18 +68,14 @@ std::optional<timestamp> parse_rfc3339(std::string_view text) {
     size_t digits = 0;
     while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
       // Finer than microseconds is truncated: timestamptz keeps no more.
-      if (digits < 6)
-        micros = micros * 10 + (text[pos] - '0');
+      if (digits < 6) micros = micros * 10 + (text[pos] - '0');
       ++digits;
       ++pos;
     }
-    if (digits == 0)
-      return std::nullopt;
-    for (; digits < 6; ++digits)
-      micros *= 10;
+    if (digits == 0) return std::nullopt;
+    for (; digits < 6; ++digits) micros *= 10;
   }
-  if (pos >= text.size())
-    return std::nullopt;
+  if (pos >= text.size()) return std::nullopt;
   minutes offset{0};
   if (text[pos] == 'Z' || text[pos] == 'z') {
     ++pos;
@@ -95,14 +86,12 @@ std::optional<timestamp> parse_rfc3339(std::string_view text) {
         || off_minutes > 59)
       return std::nullopt;
     offset = hours{off_hours} + minutes{off_minutes};
-    if (text[pos] == '-')
-      offset = -offset;
+    if (text[pos] == '-') offset = -offset;
     pos += 6;
   } else {
     return std::nullopt;
   }
-  if (pos != text.size())
-    return std::nullopt;
+  if (pos != text.size()) return std::nullopt;
   timestamp result = std::chrono::sys_days{ymd} + hours{hour} + minutes{minute} + seconds{second}
                      + microseconds{micros};
   return result - offset;

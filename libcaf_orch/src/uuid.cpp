@@ -9,12 +9,9 @@ namespace orch {
 namespace {
 
 int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
 
@@ -35,21 +32,18 @@ uuid uuid::random() {
 }
 
 std::optional<uuid> uuid::parse(std::string_view text) {
-  if (text.size() != 36)
-    return std::nullopt;
+  if (text.size() != 36) return std::nullopt;
   uuid result;
   size_t byte = 0;
   for (size_t i = 0; i < text.size();) {
     if (is_dash_position(i)) {
-      if (text[i] != '-')
-        return std::nullopt;
+      if (text[i] != '-') return std::nullopt;
       ++i;
       continue;
     }
     auto hi = hex_value(text[i]);
     auto lo = i + 1 < text.size() ? hex_value(text[i + 1]) : -1;
-    if (hi < 0 || lo < 0 || is_dash_position(i + 1))
-      return std::nullopt;
+    if (hi < 0 || lo < 0 || is_dash_position(i + 1)) return std::nullopt;
     result.bytes[byte++] = static_cast<uint8_t>(hi * 16 + lo);
     i += 2;
   }
@@ -58,8 +52,7 @@ std::optional<uuid> uuid::parse(std::string_view text) {
 
 bool uuid::is_nil() const noexcept {
   for (auto b : bytes)
-    if (b != 0)
-      return false;
+    if (b != 0) return false;
   return true;
 }
 
@@ -68,8 +61,7 @@ std::string to_string(const uuid& x) {
   std::string result;
   result.reserve(36);
   for (size_t i = 0; i < x.bytes.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10)
-      result += '-';
+    if (i == 4 || i == 6 || i == 8 || i == 10) result += '-';
     result += digits[x.bytes[i] >> 4];
     result += digits[x.bytes[i] & 0x0F];
   }

@@ -1,0 +1,154 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <caf/expected.hpp>
+#include <spdlog/common.h>
+
+namespace orch {
+
+/// Environment variables by name, as read by `apps/` from `environ` and `.env`.
+using env_map = std::map<std::string, std::string>;
+
+/// Parses the text of a `.env` file: `KEY=VALUE` lines, `#` comments, blank lines, an optional
+/// leading `export `, and single- (literal) or double-quoted (with `\n`, `\"`, `\\` escapes)
+/// values. An unquoted value ends at ` #`. Later lines override earlier ones. Each malformed
+/// line adds one message naming its number (never its content, which may hold a secret) to
+/// `errors` and is skipped.
+env_map parse_dotenv(std::string_view text, std::vector<std::string>& errors);
+
+/// What the process is started for; decides which settings are required.
+enum class config_use {
+  /// The API server and its actors: database, API keys and secret key are required.
+  serve,
+  /// Schema migrations: only the database is required.
+  migrate,
+};
+
+/// Rights of an API key.
+enum class api_scope : uint8_t {
+  /// GET only.
+  read,
+  /// Every method.
+  write,
+};
+
+/// Stable name of `x`: `read` or `write`.
+std::string to_string(api_scope x);
+
+/// One API key from `API_KEYS`.
+struct api_key {
+  std::string key;
+  api_scope scope = api_scope::read;
+};
+
+/// PostgreSQL connection settings.
+struct database_config {
+  /// `DATABASE_URL`: `postgresql://` or `postgres://` URI. Holds a password: never log it.
+  std::string url;
+  /// `DATABASE_POOL_SIZE`: connections kept open, 1..256.
+  int pool_size = 8;
+  std::chrono::seconds connect_timeout{5};
+};
+
+/// HTTP gateway settings.
+struct http_config {
+  /// `API_HOST`.
+  std::string host = "0.0.0.0";
+  /// `API_PORT`: 1..65535.
+  uint16_t port = 8000;
+  /// `API_WORKERS`: I/O threads, 1..256.
+  int workers = 2;
+  /// `MAX_BODY_BYTES`: 1..1 GiB.
+  std::size_t max_body_bytes = 1048576;
+  /// `CORS_ORIGINS`: comma separated; `*` allows any origin.
+  std::vector<std::string> cors_origins;
+  /// `RATE_LIMIT_PER_MINUTE`: requests per key, 1..1000000.
+  int rate_limit_per_minute = 100;
+  /// `API_KEYS`: `key:scope,...`.
+  std::vector<api_key> api_keys;
+};
+
+/// Output format of log lines.
+enum class log_format : uint8_t {
+  json,
+  text,
+};
+
+/// Stable name of `x`: `json` or `text`.
+std::string to_string(log_format x);
+
+/// Logging settings.
+struct log_config {
+  /// `LOG_LEVEL`: trace, debug, info, warn (or warning), error, critical, off.
+  spdlog::level::level_enum level = spdlog::level::info;
+  /// `LOG_FORMAT`: json or text.
+  log_format format = log_format::json;
+};
+
+/// Keystone credentials and the endpoints the client may call.
+struct openstack_config {
+  std::string auth_url;
+  std::string username;
+  /// Never log it.
+  std::string password;
+  std::string project_name;
+  std::string user_domain_name = "Default";
+  std::string project_domain_name = "Default";
+  std::string region = "RegionOne";
+  /// `OPENSTACK_ENDPOINT_ALLOWLIST`: comma separated URL prefixes (SSRF guard).
+  std::vector<std::string> endpoint_allowlist;
+};
+
+/// Where ansible-runner finds playbooks and keys.
+struct ansible_config {
+  std::string playbook_dir;
+  std::string ssh_key_path;
+  /// `ANSIBLE_VERBOSITY`: 0..5.
+  int verbosity = 0;
+};
+
+/// Cluster membership settings.
+struct cluster_config {
+  /// `NODE_ID`: empty lets the application pick one.
+  std::string node_id;
+  /// `CLUSTER_BIND`: `host:port` of the middleman; empty means single node.
+  std::string bind;
+  /// `CLUSTER_SEEDS`: comma separated `host:port` of peers.
+  std::vector<std::string> seeds;
+};
+
+/// Every setting of the process, typed and checked (API.md, "Configuration").
+struct config {
+  database_config database;
+  http_config http;
+  log_config log;
+  openstack_config openstack;
+  ansible_config ansible;
+  cluster_config cluster;
+  /// `SECRET_KEY`: at least 16 characters. Never log it.
+  std::string secret_key;
+};
+
+/// Builds the configuration from `env` without reading the environment itself. Collects every
+/// missing or malformed variable and fails with one `errc::invalid_config` whose detail is one
+/// line such as `missing DATABASE_URL; API_PORT must be an integer 1..65535 (got "abc")`. The
+/// detail never contains the value of a secret. With `config_use::migrate`, only `DATABASE_*`
+/// and `LOG_*` are read.
+caf::expected<config> parse_config(const env_map& env, config_use use = config_use::serve);
+
+/// Every secret value of `cfg` (API keys, `SECRET_KEY`, `OPENSTACK_PASSWORD`, the password in
+/// `DATABASE_URL`, raw and percent-decoded), for the log redactor. Empty values are left out.
+std::vector<std::string> secrets_of(const config& cfg);
+
+/// The password inside a PostgreSQL URI (user info or `password=` parameter), percent-decoded;
+/// empty if there is none.
+std::string database_url_password(std::string_view url);
+
+} // namespace orch
