@@ -73,6 +73,12 @@ struct http_config {
   int rate_limit_per_minute = 100;
   /// `API_KEYS`: `key:scope,...`.
   std::vector<api_key> api_keys;
+  /// `API_HEADER_TIMEOUT_MS`: time to receive a whole request header; slower clients are dropped.
+  std::chrono::milliseconds header_timeout{10'000};
+  /// `API_BODY_TIMEOUT_MS`: time to receive a request body once its header arrived.
+  std::chrono::milliseconds body_timeout{30'000};
+  /// `API_IDLE_TIMEOUT_MS`: time a keep-alive connection may wait for its next request.
+  std::chrono::milliseconds idle_timeout{60'000};
 };
 
 /// Output format of log lines.

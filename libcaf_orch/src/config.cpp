@@ -57,24 +57,12 @@ std::optional<std::string> parse_double_quoted(std::string_view rest, std::strin
     if (c == '\\' && i + 1 < rest.size()) {
       auto next = rest[++i];
       switch (next) {
-        case 'n':
-          value += '\n';
-          break;
-        case 't':
-          value += '\t';
-          break;
-        case 'r':
-          value += '\r';
-          break;
-        case '"':
-          value += '"';
-          break;
-        case '\\':
-          value += '\\';
-          break;
-        default:
-          value += '\\';
-          value += next;
+        case 'n': value += '\n'; break;
+        case 't': value += '\t'; break;
+        case 'r': value += '\r'; break;
+        case '"': value += '"'; break;
+        case '\\': value += '\\'; break;
+        default: value += '\\'; value += next;
       }
       continue;
     }
@@ -345,6 +333,13 @@ void read_api_keys(reader& in, std::vector<api_key>& out) {
   }
 }
 
+// A timeout in milliseconds, 100 ms .. 1 h.
+void read_millis(reader& in, const std::string& name, std::chrono::milliseconds& out) {
+  auto count = out.count();
+  in.integer(name, 100, 3'600'000, count);
+  out = std::chrono::milliseconds{count};
+}
+
 void read_http(reader& in, http_config& out) {
   if (auto host = in.get("API_HOST")) {
     if (has_space(*host))
@@ -356,6 +351,9 @@ void read_http(reader& in, http_config& out) {
   in.integer("API_WORKERS", 1, 256, out.workers);
   in.integer("MAX_BODY_BYTES", 1, 1073741824, out.max_body_bytes);
   in.integer("RATE_LIMIT_PER_MINUTE", 1, 1000000, out.rate_limit_per_minute);
+  read_millis(in, "API_HEADER_TIMEOUT_MS", out.header_timeout);
+  read_millis(in, "API_BODY_TIMEOUT_MS", out.body_timeout);
+  read_millis(in, "API_IDLE_TIMEOUT_MS", out.idle_timeout);
   if (auto origins = in.get("CORS_ORIGINS")) {
     for (auto origin : split_list(*origins)) {
       if (origin.empty()) continue;

@@ -37,8 +37,9 @@ caf::error make_error(errc code, std::string detail) {
   return caf::error{static_cast<uint8_t>(code), category, caf::make_message(std::move(detail))};
 }
 
+// CAF 0.17.6's category() dereferences a null pointer on an empty error: test for it first.
 std::string error_detail(const caf::error& err) {
-  if (err.category() != category)
+  if (!err || err.category() != category)
     return {};
   const auto& ctx = err.context();
   if (ctx.size() == 1 && ctx.match_element<std::string>(0))
@@ -47,7 +48,7 @@ std::string error_detail(const caf::error& err) {
 }
 
 bool is(const caf::error& err, errc code) {
-  return err.category() == category && err.code() == static_cast<uint8_t>(code);
+  return err && err.category() == category && err.code() == static_cast<uint8_t>(code);
 }
 
 } // namespace orch

@@ -39,13 +39,15 @@ function(orch_add_executable name)
   orch_target_warnings(${name})
 endfunction()
 
-# orch_add_test_binary(<module> KIND unit|integration|crash|cluster|e2e SOURCES ... DEPS ...)
-# One Boost.Test binary per module and kind; every source file is one suite named after its
-# stem, registered with ctest as <kind>.<module>.<suite> and labelled <kind>.
+# orch_add_test_binary(<module> KIND unit|integration|crash|cluster|e2e SOURCES ...
+#                      [HELPERS ...] DEPS ...)
+# One Boost.Test binary per module and kind; every source file in SOURCES (but main.cpp) is one
+# suite named after its stem, registered with ctest as <kind>.<module>.<suite> and labelled
+# <kind>. HELPERS are compiled in but hold no suite (fixtures).
 function(orch_add_test_binary module)
-  cmake_parse_arguments(ARG "" "KIND;TIMEOUT" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "KIND;TIMEOUT" "SOURCES;HELPERS;DEPS" ${ARGN})
   set(target test_${ARG_KIND}_${module})
-  add_executable(${target} ${ARG_SOURCES})
+  add_executable(${target} ${ARG_SOURCES} ${ARG_HELPERS})
   target_link_libraries(${target} PRIVATE ${ARG_DEPS} Boost::unit_test_framework)
   target_compile_definitions(${target} PRIVATE BOOST_TEST_DYN_LINK)
   orch_target_warnings(${target})

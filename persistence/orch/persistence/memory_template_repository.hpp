@@ -30,6 +30,10 @@ public:
   /// Replaces the check `remove` makes before deleting; stands in for the deployments table.
   void set_in_use_check(in_use_function in_use);
 
+  /// Makes every following call fail with `err` (e.g. `errc::store_unavailable`, to test how a
+  /// caller handles a database outage) until called again with `caf::none`.
+  void set_failure(caf::error err);
+
   caf::expected<stored_template> create(const template_spec& spec) override;
 
   caf::expected<stored_template> find(std::string_view id_or_name) override;
@@ -58,6 +62,7 @@ private:
   mutable std::mutex mtx_;
   clock_function clock_;
   in_use_function in_use_;
+  caf::error failure_;
   std::vector<row> rows_;
 };
 

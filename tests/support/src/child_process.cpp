@@ -19,8 +19,12 @@ extern char** environ;
 namespace orch::testing {
 
 child_process::child_process(std::vector<std::string> argv, std::map<std::string, std::string> env,
-                             std::string log_path)
+                             std::string log_path, std::string working_dir)
   : log_path_(std::move(log_path)) {
+  if (!log_path_.empty() && log_path_.front() != '/') {
+    char cwd[4096];
+    if (::getcwd(cwd, sizeof(cwd)) != nullptr) log_path_ = std::string{cwd} + "/" + log_path_;
+  }
   std::vector<std::string> env_strings;
   for (auto& [k, v] : env) env_strings.push_back(k + "=" + v);
   std::vector<char*> c_argv;
@@ -38,6 +42,7 @@ child_process::child_process(std::vector<std::string> argv, std::map<std::string
     ::dup2(fd, STDERR_FILENO);
     int devnull = ::open("/dev/null", O_RDONLY);
     if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
+    if (!working_dir.empty() && ::chdir(working_dir.c_str()) != 0) ::_exit(126);
     ::execve(c_argv[0], c_argv.data(), c_env.data());
     ::_exit(127);
   }

@@ -1,0 +1,263 @@
+// The orchestrator executable: reads the environment (and .env), builds loggers and metrics,
+// wires the concrete adapters, and serves until SIGTERM or SIGINT.
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "orch/config.hpp"
+#include "orch/errc.hpp"
+#include "orch/http/blocking_pool.hpp"
+#include "orch/http/gateway.hpp"
+#include "orch/http/problem.hpp"
+#include "orch/http/server.hpp"
+#include "orch/http/template_routes.hpp"
+#include "orch/logging.hpp"
+#include "orch/persistence/migrate.hpp"
+#include "orch/persistence/pg_template_repository.hpp"
+#include "orch/persistence/pool.hpp"
+
+extern char** environ;
+
+namespace {
+
+constexpr int exit_ok = 0;
+constexpr int exit_failure = 1;
+constexpr int exit_usage = 2;
+
+constexpr const char* usage_text = R"(usage: orchestrator <command>
+
+commands:
+  serve     apply pending database migrations, then serve the REST API until SIGTERM/SIGINT
+  migrate   apply pending database migrations and exit
+  version   print the version
+  help      this text
+
+Settings come from the environment and from .env in the working directory (the environment
+wins). See README.md, "Configuration".
+)";
+
+// The process environment over the settings of ./.env: the environment wins, as with every
+// twelve-factor tool.
+orch::env_map read_environment(std::vector<std::string>& errors) {
+  orch::env_map env;
+  if (std::ifstream in{".env"}; in) {
+    std::stringstream text;
+    text << in.rdbuf();
+    std::vector<std::string> dotenv_errors;
+    env = orch::parse_dotenv(text.str(), dotenv_errors);
+    for (auto& e : dotenv_errors) errors.push_back(".env: " + e);
+  }
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string_view kv{*e};
+    auto eq = kv.find('=');
+    if (eq != std::string_view::npos)
+      env[std::string{kv.substr(0, eq)}] = std::string{kv.substr(eq + 1)};
+  }
+  return env;
+}
+
+caf::expected<orch::config> load_config(orch::config_use use) {
+  std::vector<std::string> errors;
+  auto env = read_environment(errors);
+  if (!errors.empty()) {
+    std::string line;
+    for (auto& e : errors) line += (line.empty() ? "" : "; ") + e;
+    return orch::make_error(orch::errc::invalid_config, line);
+  }
+  return orch::parse_config(env, use);
+}
+
+void setup_logging(const orch::config& cfg) {
+  auto sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
+  orch::configure_logging(cfg.log, orch::secrets_of(cfg), sink);
+}
+
+orch::persistence::pool_config pool_settings(const orch::config& cfg) {
+  orch::persistence::pool_config result;
+  result.url = cfg.database.url;
+  result.size = cfg.database.pool_size;
+  result.connect_timeout = cfg.database.connect_timeout;
+  return result;
+}
+
+// Migrates, waiting for the database for a while: at boot, PostgreSQL often comes up after us.
+caf::expected<orch::persistence::migration_report>
+migrate_when_reachable(orch::persistence::pool& db, std::chrono::seconds patience) {
+  auto log = orch::logger("orch.app");
+  auto deadline = std::chrono::steady_clock::now() + patience;
+  auto delay = std::chrono::milliseconds{250};
+  for (;;) {
+    auto report = orch::persistence::migrate(db);
+    if (report || !orch::is(report.error(), orch::errc::store_unavailable)
+        || std::chrono::steady_clock::now() + delay > deadline)
+      return report;
+    log->warn("database not reachable yet ({}); retrying in {} ms",
+              orch::error_detail(report.error()), delay.count());
+    std::this_thread::sleep_for(delay);
+    delay = std::min(delay * 2, std::chrono::milliseconds{4'000});
+  }
+}
+
+int run_migrate() {
+  auto cfg = load_config(orch::config_use::migrate);
+  if (!cfg) {
+    std::cerr << "orchestrator: invalid configuration: " << orch::error_detail(cfg.error()) << '\n';
+    return exit_usage;
+  }
+  setup_logging(*cfg);
+  auto log = orch::logger("orch.app");
+  orch::persistence::pool db{pool_settings(*cfg)};
+  auto report = migrate_when_reachable(db, std::chrono::seconds{30});
+  if (!report) {
+    log->error("migration failed: {} ({})",
+               to_string(static_cast<orch::errc>(report.error().code())),
+               orch::error_detail(report.error()));
+    return exit_failure;
+  }
+  log->info("database schema at version {} ({} migration(s) applied)", report->schema_version,
+            report->applied.size());
+  return exit_ok;
+}
+
+// Blocks SIGINT/SIGTERM in every thread (threads inherit the mask) so that only the main
+// thread's sigwait receives them.
+sigset_t block_stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+int run_serve() {
+  auto cfg = load_config(orch::config_use::serve);
+  if (!cfg) {
+    std::cerr << "orchestrator: invalid configuration: " << orch::error_detail(cfg.error()) << '\n';
+    return exit_usage;
+  }
+  auto stop_signals = block_stop_signals();
+  setup_logging(*cfg);
+  auto log = orch::logger("orch.app");
+
+  auto registry = std::make_shared<prometheus::Registry>();
+  auto& db_durations = prometheus::BuildHistogram()
+                         .Name("database_query_duration_seconds")
+                         .Help("Time spent in PostgreSQL per repository operation")
+                         .Register(*registry);
+  const prometheus::Histogram::BucketBoundaries db_buckets{
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0};
+  std::mutex db_metric_mutex;
+  std::map<std::string, prometheus::Histogram*, std::less<>> db_histograms;
+  orch::persistence::pool db{
+    pool_settings(*cfg), [&](std::string_view op, double seconds) {
+      prometheus::Histogram* h = nullptr;
+      {
+        std::lock_guard guard{db_metric_mutex};
+        auto i = db_histograms.find(op);
+        if (i == db_histograms.end())
+          i = db_histograms
+                .emplace(std::string{op},
+                         &db_durations.Add({{"operation", std::string{op}}}, db_buckets))
+                .first;
+        h = i->second;
+      }
+      h->Observe(seconds);
+    }};
+
+  auto report = migrate_when_reachable(db, std::chrono::seconds{60});
+  if (!report) {
+    log->error("migration failed: {}", orch::error_detail(report.error()));
+    return exit_failure;
+  }
+  log->info("database schema at version {} ({} migration(s) applied)", report->schema_version,
+            report->applied.size());
+
+  auto templates = orch::persistence::make_pg_template_repository(db);
+  // Repository calls block on libpqxx: they run here, never on an I/O thread. One thread per
+  // pooled connection keeps every connection busy without queueing on the pool itself.
+  orch::http::blocking_pool blocking{static_cast<std::size_t>(cfg->database.pool_size)};
+
+  orch::http::gateway_config gw_cfg;
+  gw_cfg.keys = cfg->http.api_keys;
+  gw_cfg.cors_origins = cfg->http.cors_origins;
+  gw_cfg.rate_limit_per_minute = cfg->http.rate_limit_per_minute;
+  orch::http::gateway gw{gw_cfg, *registry};
+  orch::http::add_template_routes(gw, *templates, blocking);
+  orch::http::add_openapi_route(gw);
+  gw.add_readiness_check("database", [&db, &blocking](auto done) {
+    blocking.run([&db, done] {
+      auto err = db.ping();
+      done(!err, err ? "unavailable: " + orch::error_detail(err) : "ok");
+    });
+  });
+
+  orch::http::server_config srv_cfg;
+  srv_cfg.host = cfg->http.host;
+  srv_cfg.port = cfg->http.port;
+  srv_cfg.workers = cfg->http.workers;
+  srv_cfg.max_body_bytes = cfg->http.max_body_bytes;
+  srv_cfg.header_timeout = cfg->http.header_timeout;
+  srv_cfg.body_timeout = cfg->http.body_timeout;
+  srv_cfg.idle_timeout = cfg->http.idle_timeout;
+  srv_cfg.error_response
+    = [](orch::http::beast_http::status st, const std::string& reason, unsigned version) {
+        orch::http::problem p;
+        p.status = st;
+        p.detail = reason;
+        return orch::http::make_problem_response(p, "", "", version);
+      };
+  orch::http::server srv{srv_cfg, gw.as_handler()};
+  try {
+    srv.start();
+  } catch (const std::exception& e) {
+    log->error("cannot listen on {}:{}: {}", srv_cfg.host, srv_cfg.port, e.what());
+    return exit_failure;
+  }
+  log->info("listening on http://{}:{}", srv_cfg.host, srv.port());
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  log->info("received {}, draining in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  srv.stop(std::chrono::seconds{10});
+  blocking.stop();
+  log->info("stopped");
+  spdlog::shutdown();
+  return exit_ok;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  std::string command = argc > 1 ? argv[1] : "help";
+  if (argc > 2) {
+    std::cerr << "orchestrator: unexpected argument '" << argv[2] << "'\n" << usage_text;
+    return exit_usage;
+  }
+  if (command == "serve") return run_serve();
+  if (command == "migrate") return run_migrate();
+  if (command == "version" || command == "--version") {
+    std::cout << "orchestrator " << ORCH_VERSION << '\n';
+    return exit_ok;
+  }
+  if (command == "help" || command == "--help" || command == "-h") {
+    std::cout << usage_text;
+    return exit_ok;
+  }
+  std::cerr << "orchestrator: unknown command '" << command << "'\n" << usage_text;
+  return exit_usage;
+}
