@@ -57,9 +57,9 @@ BOOST_AUTO_TEST_CASE(every_route_of_the_api_is_listed) {
   std::vector<operation> expected{
     {"GET", "/templates"},
     {"POST", "/templates"},
-    {"GET", "/templates/{id-or-name}"},
-    {"PUT", "/templates/{id-or-name}"},
-    {"DELETE", "/templates/{id-or-name}"},
+    {"GET", "/templates/{id_or_name}"},
+    {"PUT", "/templates/{id_or_name}"},
+    {"DELETE", "/templates/{id_or_name}"},
     {"GET", "/deployments"},
     {"POST", "/deployments"},
     {"GET", "/deployments/{id}"},
