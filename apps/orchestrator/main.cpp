@@ -20,11 +20,11 @@
 
 #include "orch/config.hpp"
 #include "orch/errc.hpp"
+#include "orch/http/api_routes.hpp"
 #include "orch/http/blocking_pool.hpp"
 #include "orch/http/gateway.hpp"
 #include "orch/http/problem.hpp"
 #include "orch/http/server.hpp"
-#include "orch/http/template_routes.hpp"
 #include "orch/logging.hpp"
 #include "orch/persistence/migrate.hpp"
 #include "orch/persistence/pg_template_repository.hpp"
@@ -197,8 +197,7 @@ int run_serve() {
   gw_cfg.cors_origins = cfg->http.cors_origins;
   gw_cfg.rate_limit_per_minute = cfg->http.rate_limit_per_minute;
   orch::http::gateway gw{gw_cfg, *registry};
-  orch::http::add_template_routes(gw, *templates, blocking);
-  orch::http::add_openapi_route(gw);
+  orch::http::add_api_routes(gw, {*templates, blocking});
   gw.add_readiness_check("database", [&db, &blocking](auto done) {
     blocking.run([&db, done] {
       auto err = db.ping();
@@ -214,13 +213,7 @@ int run_serve() {
   srv_cfg.header_timeout = cfg->http.header_timeout;
   srv_cfg.body_timeout = cfg->http.body_timeout;
   srv_cfg.idle_timeout = cfg->http.idle_timeout;
-  srv_cfg.error_response
-    = [](orch::http::beast_http::status st, const std::string& reason, unsigned version) {
-        orch::http::problem p;
-        p.status = st;
-        p.detail = reason;
-        return orch::http::make_problem_response(p, "", "", version);
-      };
+  srv_cfg.error_response = orch::http::make_server_error_response;
   orch::http::server srv{srv_cfg, gw.as_handler()};
   try {
     srv.start();

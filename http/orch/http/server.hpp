@@ -20,14 +20,90 @@ using request = beast_http::request<beast_http::string_body>;
 /// A complete HTTP/1.1 response.
 using response = beast_http::response<beast_http::string_body>;
 
-/// Delivers the answer to one request. Call it exactly once, from any thread; the server posts
-/// the write onto the connection's strand. Calling it after the connection died is harmless.
-using responder = std::function<void(response)>;
+/// The sending end of a streamed response (e.g. Server-Sent Events). Thread-safe: every member
+/// may be called from any thread. The server sends the body chunked and closes the connection
+/// after the last chunk.
+class stream_writer {
+public:
+  virtual ~stream_writer() = default;
 
-/// What the server knows about a request besides its bytes.
+  /// Queues `data` as the next chunk. Returns `false`, and drops `data`, once the stream is
+  /// closed (by `close`, by the peer, or by the server stopping). An empty `data` is ignored.
+  virtual bool write(std::string data) = 0;
+
+  /// Ends the stream after the chunks queued so far. Idempotent.
+  virtual void close() = 0;
+
+  /// `false` once `close` was called or the connection went away.
+  virtual bool is_open() const noexcept = 0;
+
+  /// Calls `f` once when the stream ends for any reason (immediately if it already has). `f`
+  /// runs on an I/O thread or the caller's and must not block; use it to unsubscribe.
+  virtual void on_close(std::function<void()> f) = 0;
+};
+
+/// Where a `responder` delivers: the server's connection, or a test double.
+class response_sink {
+public:
+  virtual ~response_sink() = default;
+
+  /// Delivers the complete answer to the exchange `tag`; later calls for the same tag are
+  /// ignored.
+  virtual void send(std::uint64_t tag, response&& res) = 0;
+
+  /// Sends `head` (its body is ignored) and returns the writer for the body of exchange `tag`.
+  virtual std::shared_ptr<stream_writer> open_stream(std::uint64_t tag, response&& head) = 0;
+};
+
+/// Delivers the answer to one request. Call it exactly once (either `operator()` or `stream`),
+/// from any thread; the server posts the write onto the connection's strand. Calls after the
+/// first one, or after the connection died, are harmless no-ops. Cheap to copy.
+class responder {
+public:
+  /// Runs on the response just before it is handed to the sink (adds headers, records metrics).
+  using hook = std::function<void(response&)>;
+
+  /// A responder that drops everything.
+  responder() = default;
+
+  /// Delivers to `sink` as exchange `tag`.
+  responder(std::shared_ptr<response_sink> sink, std::uint64_t tag);
+
+  /// Delivers to `fn`, for tests and adapters. A stream opened on it is buffered: `fn` receives
+  /// the head with every chunk as its body once the stream is closed.
+  explicit responder(std::function<void(response)> fn);
+
+  /// Sends the complete response `res`.
+  void operator()(response res) const;
+
+  /// Takes over the connection for a streamed body: sends `head` (status and headers; use
+  /// `Content-Type: text/event-stream` for SSE) and returns the writer for the body.
+  std::shared_ptr<stream_writer> stream(response head) const;
+
+  /// A copy that runs `h` on the response (or stream head) before the hooks of this one.
+  responder with_hook(hook h) const;
+
+private:
+  struct hook_node;
+
+  void run_hooks(response& res) const;
+
+  std::shared_ptr<response_sink> sink_;
+  std::uint64_t tag_ = 0;
+  std::shared_ptr<const hook_node> hooks_;
+};
+
+/// What the server and the middleware know about a request besides its bytes.
 struct request_context {
   /// Peer address as text (IPv4 or IPv6), for logs and rate limiting.
   std::string remote_address;
+  /// Set by the gateway: the request's id (echoed or generated), as in `X-Request-ID`.
+  std::string request_id;
+  /// Set by the gateway's authentication: a non-secret name of the caller's key (empty when
+  /// the route is open), for logs and rate limiting.
+  std::string principal;
+  /// Set by the gateway's authentication: whether the caller's key allows mutating routes.
+  bool can_write = false;
 };
 
 /// Handles one request. Must not block: long work goes to another executor and answers through
@@ -43,39 +119,49 @@ struct server_config {
   int workers = 2;
   /// Largest request body accepted; a larger one is answered 413 and the connection closed.
   std::size_t max_body_bytes = 1024 * 1024;
+  /// Largest request line plus header fields; a larger one is answered 431 and closed.
+  std::uint32_t max_header_bytes = 16 * 1024;
   /// Time allowed to receive a whole request header once its first byte arrived.
   std::chrono::milliseconds header_timeout{10'000};
   /// Time allowed to receive the body once the header is complete.
   std::chrono::milliseconds body_timeout{30'000};
   /// Time a keep-alive connection may sit idle between requests.
   std::chrono::milliseconds idle_timeout{60'000};
-  /// Answers to produce for the server's own errors (413, 400 on an unparsable request):
-  /// given the status and a short reason, return the response to send. Defaults to plain text.
+  /// Time allowed to write one response (or one chunk of a stream) to a slow reader.
+  std::chrono::milliseconds write_timeout{30'000};
+  /// Answers to produce for the server's own errors (413, 431, 400 on an unparsable request,
+  /// 500 when the handler throws): given the status and a short reason, return the response to
+  /// send. Defaults to plain text.
   std::function<response(beast_http::status, const std::string& reason, unsigned version)>
     error_response;
 };
 
 /// An asynchronous Boost.Beast HTTP/1.1 server: keep-alive, pipelined requests answered in
-/// order, per-phase read timeouts, a body limit, and a graceful drain on stop.
+/// order, per-phase read timeouts, a body limit, streamed responses, and a graceful drain on
+/// stop.
 class server {
 public:
   server(server_config cfg, handler h);
+
+  /// Stops with no drain if still running.
   ~server();
 
   server(const server&) = delete;
   server& operator=(const server&) = delete;
 
-  /// Binds and starts `workers` I/O threads. Throws `std::system_error` if the address is taken.
+  /// Binds and starts `workers` I/O threads. Throws `std::system_error` if the address is taken
+  /// or cannot be resolved.
   void start();
 
   /// The bound port (after `start`).
   uint16_t port() const noexcept;
 
-  /// Stops accepting, lets in-flight requests finish for at most `drain`, then closes every
-  /// connection and joins the I/O threads. Idempotent.
+  /// Stops accepting, closes idle connections, lets in-flight requests finish for at most
+  /// `drain`, then closes every connection and joins the I/O threads. Idempotent. Must not be
+  /// called from an I/O thread (a handler).
   void stop(std::chrono::milliseconds drain = std::chrono::milliseconds{5'000});
 
-  /// Requests read whose response has not been fully written yet.
+  /// Requests read whose response has not been fully written yet (open streams count).
   std::size_t in_flight() const noexcept;
 
 private:

@@ -1,0 +1,22 @@
+#pragma once
+
+#include <string_view>
+
+#include <prometheus/family.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+namespace orch::http {
+
+/// Every metric of the HTTP module, registered in the registry `apps/` passes in.
+struct http_metrics {
+  explicit http_metrics(prometheus::Registry& registry);
+
+  /// Records one answered request. `endpoint` is the route pattern or `unmatched`.
+  void observe_request(std::string_view endpoint, std::string_view method, double seconds);
+
+  /// `api_request_duration_seconds{endpoint,method}`.
+  prometheus::Family<prometheus::Histogram>& request_duration;
+};
+
+} // namespace orch::http
