@@ -1,0 +1,243 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "orch/template_spec.hpp"
+#include "orch/time.hpp"
+#include "orch/uuid.hpp"
+
+namespace orch {
+
+// -- statuses -------------------------------------------------------------------------------
+
+/// Lifecycle status of a deployment (API.md, "Deployments").
+enum class deployment_status : uint8_t {
+  pending,
+  in_progress,
+  completed,
+  failed,
+  updating,
+  configuring,
+  scaling,
+  deleting,
+  deleted,
+};
+
+/// Upper-case API name, e.g. `IN_PROGRESS`.
+std::string to_string(deployment_status x);
+
+/// Parses the upper-case API name; `nullopt` otherwise.
+std::optional<deployment_status> parse_deployment_status(std::string_view text);
+
+/// `true` while an operation runs on the deployment (a node restarting must resume it).
+bool is_busy(deployment_status x) noexcept;
+
+/// What an operation does.
+enum class operation_type : uint8_t { deploy, remove, update, scale, configure };
+
+/// Lower-case API name; `remove` is `delete`.
+std::string to_string(operation_type x);
+
+/// Parses the lower-case API name; `nullopt` otherwise.
+std::optional<operation_type> parse_operation_type(std::string_view text);
+
+/// How an operation ended, or that it still runs.
+enum class operation_status : uint8_t { running, succeeded, failed, cancelled };
+
+/// Lower-case API name.
+std::string to_string(operation_status x);
+
+/// Parses the lower-case API name; `nullopt` otherwise.
+std::optional<operation_status> parse_operation_status(std::string_view text);
+
+// -- resources ------------------------------------------------------------------------------
+
+/// What a logical resource is. Besides the cloud objects with an id of their own, the links
+/// between them (gateway, interface, attachment) are resources too, so that one pair of events
+/// (`resource_created`, `resource_deleted`) records every effect.
+enum class resource_kind : uint8_t {
+  network,
+  subnet,
+  router,
+  router_gateway,
+  router_interface,
+  server,
+  volume,
+  volume_attachment,
+};
+
+/// snake_case name, e.g. `router_interface`.
+std::string to_string(resource_kind x);
+
+/// Parses the snake_case name; `nullopt` otherwise.
+std::optional<resource_kind> parse_resource_kind(std::string_view text);
+
+/// One VM of a deployment.
+struct vm_record {
+  /// Nova server id.
+  std::string id;
+  /// Cloud name, `<deployment>-<group>-<n>`.
+  std::string name;
+  std::string group;
+  /// 1-based position inside the group.
+  int index = 0;
+  /// Nova status as last seen (`BUILD`, `ACTIVE`, ...).
+  std::string status;
+  std::string flavor;
+  std::string image;
+  std::vector<std::string> addresses;
+  std::vector<std::string> volume_ids;
+
+  friend bool operator==(const vm_record&, const vm_record&) = default;
+};
+
+/// One block-storage volume of a deployment.
+struct volume_record {
+  /// Cinder volume id.
+  std::string id;
+  /// Cloud name, `<deployment>-<group>-<n>-vol<k>`.
+  std::string name;
+  /// Cloud name of the VM it belongs to.
+  std::string vm;
+  int size_gb = 0;
+  /// Cinder status as last seen (`creating`, `available`, `in-use`, ...).
+  std::string status;
+  bool attached = false;
+
+  friend bool operator==(const volume_record&, const volume_record&) = default;
+};
+
+/// Every cloud resource a deployment holds, as recorded.
+struct deployment_resources {
+  std::string network_id;
+  /// Subnet name (as in the template) -> subnet id.
+  std::map<std::string, std::string> subnet_ids;
+  std::string router_id;
+  bool router_gateway = false;
+  /// Subnet names the router has an interface on, in the order they were added.
+  std::vector<std::string> router_interfaces;
+  std::vector<vm_record> vms;
+  std::vector<volume_record> volumes;
+
+  friend bool operator==(const deployment_resources&, const deployment_resources&) = default;
+};
+
+/// Why an operation failed, as shown in `operation.error`.
+struct operation_error {
+  /// Stable snake_case code.
+  std::string code;
+  std::string message;
+  /// Cloud name of the resource the failed step worked on; empty if none.
+  std::string resource;
+
+  friend bool operator==(const operation_error&, const operation_error&) = default;
+};
+
+/// The last operation started on a deployment.
+struct operation_record {
+  operation_type type = operation_type::deploy;
+  operation_status status = operation_status::running;
+  timestamp started_at;
+  std::optional<timestamp> finished_at;
+  std::optional<operation_error> error;
+
+  friend bool operator==(const operation_record&, const operation_record&) = default;
+};
+
+/// A create committed before its cloud call whose result is not recorded yet (DESIGN.md,
+/// "Intent before effect"). A restarted deployment looks each one up by tag.
+struct open_intent {
+  resource_kind kind = resource_kind::network;
+  std::string logical_name;
+  std::string cloud_name;
+  std::vector<std::string> tags;
+
+  friend bool operator==(const open_intent&, const open_intent&) = default;
+};
+
+/// A parameter override value: counts are integers, flavors and images strings.
+using parameter_value = std::variant<int64_t, std::string>;
+
+/// Parameter name -> value, e.g. `web_count` -> 2.
+using deployment_parameters = std::map<std::string, parameter_value>;
+
+/// The whole state of one deployment: what the `deployments` row and a snapshot hold.
+struct deployment_record {
+  uuid id;
+  std::string name;
+  deployment_status status = deployment_status::pending;
+  /// The resolved template with the parameters applied.
+  template_spec spec;
+  std::optional<uuid> template_id;
+  deployment_parameters parameters;
+  std::string cloud_region;
+  deployment_resources resources;
+  std::optional<operation_record> operation;
+  std::vector<open_intent> intents;
+  /// Lease epoch of the owner that last wrote the deployment.
+  int64_t epoch = 0;
+  timestamp created_at;
+  timestamp updated_at;
+  std::optional<timestamp> deleted_at;
+};
+
+/// Field-wise equality, the template included.
+bool operator==(const deployment_record& x, const deployment_record& y);
+
+/// Field-wise equality of two templates (`template_spec` itself has no `==`).
+bool is_same_template(const template_spec& x, const template_spec& y);
+
+// -- parameters -----------------------------------------------------------------------------
+
+/// Applies `<group>_count`, `<group>_flavor` and `<group>_image` overrides to `base`. Every
+/// unknown name or mistyped value (count not an integer in 0..1000 or below `min_count`,
+/// flavor or image not a non-empty string) is reported as `parameters.<name>`.
+std::variant<template_spec, std::vector<field_error>>
+apply_parameters(const template_spec& base, const deployment_parameters& params);
+
+// -- naming ---------------------------------------------------------------------------------
+
+/// Cloud name of the network: `<deployment>-net`.
+std::string network_name(std::string_view deployment);
+
+/// Cloud name of a subnet: `<deployment>-<subnet>`.
+std::string subnet_name(std::string_view deployment, std::string_view subnet);
+
+/// Cloud name of the router: `<deployment>-router`.
+std::string router_name(std::string_view deployment);
+
+/// Cloud name of the `index`-th (1-based) VM of `group`: `<deployment>-<group>-<index>`.
+std::string vm_name(std::string_view deployment, std::string_view group, int index);
+
+/// Cloud name of the `k`-th (1-based) volume of a VM: `<vm name>-vol<k>`.
+std::string volume_name(std::string_view vm_cloud_name, int k);
+
+/// Logical name of a resource inside its deployment, stable across renames of the deployment:
+/// `network`, `router`, `router-gateway`, `subnet:<subnet>`, `router-interface:<subnet>`,
+/// `vm:<group>-<n>`, `volume:<group>-<n>-vol<k>`, `attachment:<group>-<n>-vol<k>`.
+std::string logical_name(resource_kind kind, std::string_view suffix = {});
+
+/// Tag (Neutron, Nova) or metadata key=value (Cinder) marking the owning deployment.
+inline constexpr std::string_view deployment_tag_key = "orch-deployment";
+
+/// Tag or metadata key=value naming the logical resource.
+inline constexpr std::string_view resource_tag_key = "orch-resource";
+
+/// `orch-deployment=<id>` and `orch-resource=<logical>`.
+std::vector<std::string> ownership_tags(const uuid& deployment, std::string_view logical);
+
+/// The same marks as a metadata map, for Nova metadata and Cinder (which has no tags).
+std::map<std::string, std::string> ownership_metadata(const uuid& deployment,
+                                                      std::string_view logical);
+
+/// The subnet a VM group is placed on: the subnet of its own name, else the first one; empty
+/// if the template has no subnet.
+std::string subnet_of_group(const template_spec& spec, std::string_view group);
+
+} // namespace orch

@@ -1,0 +1,515 @@
+#include "orch/deployment/deployment_fsm.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <utility>
+
+#include "orch/errc.hpp"
+
+namespace orch {
+
+namespace {
+
+template <class... Fs>
+struct overload : Fs... {
+  using Fs::operator()...;
+};
+
+template <class... Fs>
+overload(Fs...) -> overload<Fs...>;
+
+using commands = std::vector<deployment_command>;
+
+// Links have no name or tags of their own and are found through their parents.
+bool is_link(resource_kind kind) {
+  return kind == resource_kind::router_gateway || kind == resource_kind::router_interface
+         || kind == resource_kind::volume_attachment;
+}
+
+// Any non-empty marker stands for "this link exists" where the record keeps no id.
+const std::string present = "present";
+
+caf::error unknown_resource(const std::string& logical) {
+  return make_error(errc::not_found, "deployment has no resource '" + logical + "'");
+}
+
+caf::error unexpected_result(const std::string& logical) {
+  return make_error(errc::conflict, "no command for '" + logical + "' is outstanding");
+}
+
+} // namespace
+
+std::string logical_name_of(const deployment_command& cmd) {
+  return std::visit(overload{
+                      [](const record_event&) { return std::string{}; },
+                      [](const auto& x) { return x.logical_name; },
+                    },
+                    cmd);
+}
+
+// -- construction and plan ----------------------------------------------------------------
+
+deployment_fsm::deployment_fsm(deployment_record state)
+  : state_(std::move(state)), plan_(make_plan(state_.spec)) {
+  for (const auto& intent : state_.intents) unverified_.insert(intent.logical_name);
+}
+
+std::vector<deployment_fsm::planned> deployment_fsm::make_plan(const template_spec& spec) {
+  std::vector<planned> plan;
+  auto add = [&](resource_kind kind, std::string suffix, std::string group = {}, int index = 0,
+                 int k = 0) {
+    plan.push_back(planned{kind, logical_name(kind, suffix), std::move(group), index, k});
+  };
+  const auto& net = spec.network_config;
+  add(resource_kind::network, "");
+  for (const auto& [name, cidr] : net.subnets) add(resource_kind::subnet, name);
+  if (net.router) {
+    add(resource_kind::router, "");
+    if (!net.external_network.empty()) add(resource_kind::router_gateway, "");
+    for (const auto& [name, cidr] : net.subnets) add(resource_kind::router_interface, name);
+  }
+  for (const auto& [group, g] : spec.vm_config)
+    for (int i = 1; i <= g.count; ++i)
+      add(resource_kind::server, group + "-" + std::to_string(i), group, i);
+  for (const auto& [group, g] : spec.vm_config)
+    for (int i = 1; i <= g.count; ++i)
+      for (int k = 1; k <= static_cast<int>(g.volumes.size()); ++k) {
+        auto suffix = group + "-" + std::to_string(i) + "-vol" + std::to_string(k);
+        add(resource_kind::volume, suffix, group, i, k);
+        add(resource_kind::volume_attachment, suffix, group, i, k);
+      }
+  return plan;
+}
+
+const deployment_fsm::planned* deployment_fsm::find_planned(const std::string& logical) const {
+  auto i = std::find_if(plan_.begin(), plan_.end(),
+                        [&](const planned& x) { return x.logical_name == logical; });
+  return i == plan_.end() ? nullptr : &*i;
+}
+
+bool deployment_fsm::is_known(resource_kind kind, const std::string& logical) const {
+  auto* p = find_planned(logical);
+  return (p != nullptr && p->kind == kind) || !recorded_id(kind, logical).empty()
+         || find_intent(state_, kind, logical) != nullptr;
+}
+
+std::string deployment_fsm::cloud_name(resource_kind kind, const std::string& logical) const {
+  auto suffix = logical_suffix(kind, logical);
+  switch (kind) {
+    case resource_kind::network: return network_name(state_.name);
+    case resource_kind::subnet: return subnet_name(state_.name, suffix);
+    case resource_kind::router: return router_name(state_.name);
+    case resource_kind::server:
+    case resource_kind::volume: return state_.name + "-" + std::string{suffix};
+    default: return logical;
+  }
+}
+
+std::string deployment_fsm::recorded_id(resource_kind kind, const std::string& logical) const {
+  const auto& res = state_.resources;
+  auto suffix = std::string{logical_suffix(kind, logical)};
+  auto name = cloud_name(kind, logical);
+  auto vm = std::find_if(res.vms.begin(), res.vms.end(), [&](auto& x) { return x.name == name; });
+  auto vol_name = state_.name + "-" + suffix;
+  auto vol = std::find_if(res.volumes.begin(), res.volumes.end(),
+                          [&](auto& x) { return x.name == vol_name; });
+  auto has_interface = std::find(res.router_interfaces.begin(), res.router_interfaces.end(), suffix)
+                       != res.router_interfaces.end();
+  switch (kind) {
+    case resource_kind::network: return res.network_id;
+    case resource_kind::subnet:
+      return res.subnet_ids.count(suffix) > 0 ? res.subnet_ids.at(suffix) : std::string{};
+    case resource_kind::router: return res.router_id;
+    case resource_kind::router_gateway: return res.router_gateway ? present : std::string{};
+    case resource_kind::router_interface: return has_interface ? present : std::string{};
+    case resource_kind::server: return vm == res.vms.end() ? std::string{} : vm->id;
+    case resource_kind::volume: return vol == res.volumes.end() ? std::string{} : vol->id;
+    case resource_kind::volume_attachment:
+      return vol != res.volumes.end() && vol->attached ? present : std::string{};
+  }
+  return {};
+}
+
+// -- commands for planned resources ---------------------------------------------------------
+
+deployment_command deployment_fsm::make_create(resource_kind kind,
+                                               const std::string& logical) const {
+  const auto& res = state_.resources;
+  const auto& net = state_.spec.network_config;
+  auto tags = ownership_tags(state_.id, logical);
+  auto name = cloud_name(kind, logical);
+  auto suffix = std::string{logical_suffix(kind, logical)};
+  auto description = "orch deployment " + to_string(state_.id);
+  switch (kind) {
+    case resource_kind::network:
+      return create_network{logical, {name, description, true, std::nullopt}, tags};
+    case resource_kind::subnet: {
+      openstack::subnet_spec spec;
+      spec.network_id = res.network_id;
+      spec.name = name;
+      spec.description = description;
+      for (const auto& [subnet, cidr] : net.subnets)
+        if (subnet == suffix) spec.cidr = cidr;
+      return create_subnet{logical, std::move(spec), tags};
+    }
+    case resource_kind::router:
+      return create_router{logical, {name, description, std::nullopt}, tags};
+    case resource_kind::router_gateway:
+      return set_router_gateway{logical, res.router_id, net.external_network};
+    case resource_kind::router_interface:
+      return add_router_interface{logical, res.router_id, subnet_id(suffix)};
+    case resource_kind::server: return make_server(*find_planned(logical));
+    case resource_kind::volume: return make_volume(*find_planned(logical));
+    case resource_kind::volume_attachment: {
+      const auto* p = find_planned(logical);
+      auto server = logical_name(resource_kind::server, p->group + "-" + std::to_string(p->index));
+      return attach_volume{
+        logical, recorded_id(resource_kind::server, server),
+        recorded_id(resource_kind::volume, logical_name(resource_kind::volume, suffix))};
+    }
+  }
+  return record_event{};
+}
+
+deployment_command deployment_fsm::make_server(const planned& p) const {
+  const auto& group = group_of(p);
+  openstack::server_spec spec;
+  spec.name = cloud_name(p.kind, p.logical_name);
+  spec.flavor_ref = group.flavor;
+  spec.image_ref = group.image;
+  spec.networks.push_back(openstack::server_nic{state_.resources.network_id, {}, {}});
+  spec.metadata = ownership_metadata(state_.id, p.logical_name);
+  spec.tags = ownership_tags(state_.id, p.logical_name);
+  return create_server{p.logical_name, std::move(spec),
+                       subnet_id(subnet_of_group(state_.spec, p.group))};
+}
+
+deployment_command deployment_fsm::make_volume(const planned& p) const {
+  const auto& vol = group_of(p).volumes.at(static_cast<size_t>(p.k - 1));
+  openstack::volume_spec spec;
+  spec.size_gb = vol.size_gb;
+  spec.volume_type = vol.type;
+  spec.name = cloud_name(p.kind, p.logical_name);
+  spec.description = "orch deployment " + to_string(state_.id);
+  spec.metadata = ownership_metadata(state_.id, p.logical_name);
+  return create_volume{p.logical_name, std::move(spec)};
+}
+
+resource_created deployment_fsm::make_record(resource_kind kind, const std::string& logical,
+                                             const std::string& id) const {
+  resource_created ev;
+  ev.kind = kind;
+  ev.logical_name = logical;
+  ev.cloud_name = cloud_name(kind, logical);
+  ev.id = id;
+  const auto* p = find_planned(logical);
+  if (kind == resource_kind::server) {
+    const auto& group = group_of(*p);
+    ev.group = p->group;
+    ev.index = p->index;
+    ev.flavor = group.flavor;
+    ev.image = group.image;
+    ev.status = "BUILD";
+  } else if (kind == resource_kind::volume) {
+    ev.vm = vm_name(state_.name, p->group, p->index);
+    ev.size_gb = group_of(*p).volumes.at(static_cast<size_t>(p->k - 1)).size_gb;
+    ev.status = "creating";
+  }
+  return ev;
+}
+
+const vm_group_spec& deployment_fsm::group_of(const planned& p) const {
+  auto& groups = state_.spec.vm_config;
+  auto i
+    = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == p.group; });
+  assert(i != groups.end()); // the plan is made from these groups
+  return i->second;
+}
+
+std::string deployment_fsm::subnet_id(std::string_view subnet) const {
+  return recorded_id(resource_kind::subnet, logical_name(resource_kind::subnet, subnet));
+}
+
+// -- helpers --------------------------------------------------------------------------------
+
+void deployment_fsm::record(commands& out, timestamp at, event_data data) {
+  deployment_event ev{0, at, std::move(data)};
+  orch::apply(state_, ev);
+  out.emplace_back(record_event{std::move(ev)});
+}
+
+void deployment_fsm::want(commands& out, step what, const std::string& logical,
+                          deployment_command cmd) {
+  if (!pending_.emplace(logical, what).second) return;
+  out.push_back(std::move(cmd));
+}
+
+void deployment_fsm::want_create(commands& out, timestamp at, resource_kind kind,
+                                 const std::string& logical) {
+  if (!recorded_id(kind, logical).empty() || is_pending(logical)) return;
+  if (is_link(kind)) {
+    want(out, step::link, logical, make_create(kind, logical));
+    return;
+  }
+  auto name = cloud_name(kind, logical);
+  auto tags = ownership_tags(state_.id, logical);
+  if (find_intent(state_, kind, logical) == nullptr)
+    record(out, at, intent_recorded{intent_action::create, kind, logical, name, tags});
+  else if (unverified_.count(logical) > 0)
+    return want(out, step::lookup, logical, find_by_tag{kind, logical, name, tags});
+  want(out, step::create, logical, make_create(kind, logical));
+}
+
+void deployment_fsm::finish(commands& out, timestamp at, operation_status how, deployment_status to,
+                            std::optional<operation_error> error) {
+  record(out, at, operation_finished{how, std::move(error)});
+  record(out, at, status_changed{state_.status, to});
+}
+
+// -- advancing ------------------------------------------------------------------------------
+
+commands deployment_fsm::advance(timestamp at) {
+  if (state_.status == deployment_status::in_progress) return advance_deploy(at);
+  if (state_.status == deployment_status::deleting) return advance_delete(at);
+  return {};
+}
+
+commands deployment_fsm::advance_deploy(timestamp at) {
+  commands out;
+  // Each stage starts once everything of the stage before it is recorded.
+  auto stage = [&](std::initializer_list<resource_kind> kinds) {
+    bool done = true;
+    for (const auto& p : plan_) {
+      if (std::find(kinds.begin(), kinds.end(), p.kind) == kinds.end()) continue;
+      if (recorded_id(p.kind, p.logical_name).empty()) {
+        done = false;
+        want_create(out, at, p.kind, p.logical_name);
+      }
+    }
+    return done;
+  };
+  if (!stage({resource_kind::network}) || !stage({resource_kind::subnet})
+      || !stage({resource_kind::router})
+      || !stage({resource_kind::router_gateway, resource_kind::router_interface}))
+    return out;
+  // Servers and volumes go in parallel, and each waits as soon as it is recorded.
+  bool done = stage({resource_kind::server, resource_kind::volume});
+  for (const auto& vm : state_.resources.vms) {
+    if (vm.status == "ACTIVE") continue;
+    done = false;
+    auto logical = logical_name(resource_kind::server, vm.name.substr(state_.name.size() + 1));
+    want(out, step::wait, logical, wait_server_active{logical, vm.id});
+  }
+  for (const auto& vol : state_.resources.volumes) {
+    if (vol.attached) continue;
+    done = false;
+    auto suffix = vol.name.substr(state_.name.size() + 1);
+    auto logical = logical_name(resource_kind::volume, suffix);
+    if (vol.status != "available") {
+      want(out, step::wait, logical, wait_volume_available{logical, vol.id});
+      continue;
+    }
+    auto vm = std::find_if(state_.resources.vms.begin(), state_.resources.vms.end(),
+                           [&](auto& x) { return x.name == vol.vm; });
+    if (vm != state_.resources.vms.end() && vm->status == "ACTIVE")
+      want_create(out, at, resource_kind::volume_attachment,
+                  logical_name(resource_kind::volume_attachment, suffix));
+  }
+  if (done && pending_.empty() && state_.intents.empty())
+    finish(out, at, operation_status::succeeded, deployment_status::completed);
+  return out;
+}
+
+commands deployment_fsm::advance_delete(timestamp at) {
+  commands out;
+  const auto& res = state_.resources;
+  auto remove = [&](resource_kind kind, const std::string& logical, const std::string& id) {
+    if (is_pending(logical)) return;
+    auto name = cloud_name(kind, logical);
+    record(out, at,
+           intent_recorded{intent_action::remove, kind, logical, name,
+                           ownership_tags(state_.id, logical)});
+    want(out, step::remove, logical, delete_resource{kind, logical, id});
+  };
+  // An open create intent may stand for a resource that exists without a record.
+  for (const auto& intent : state_.intents)
+    want(out, step::lookup, intent.logical_name,
+         find_by_tag{intent.kind, intent.logical_name, intent.cloud_name, intent.tags});
+  bool any_attached = false;
+  for (const auto& vol : std::vector<volume_record>{res.volumes}) {
+    auto suffix = vol.name.substr(state_.name.size() + 1);
+    auto server_id
+      = recorded_id(resource_kind::server, "vm:" + vol.vm.substr(state_.name.size() + 1));
+    auto attachment = logical_name(resource_kind::volume_attachment, suffix);
+    if (vol.attached) {
+      any_attached = true;
+      want(out, step::unlink, attachment, detach_volume{attachment, server_id, vol.id});
+    } else if (is_pending(attachment)) {
+      any_attached = true; // the attach in flight is answered first
+    } else {
+      remove(resource_kind::volume, logical_name(resource_kind::volume, suffix), vol.id);
+    }
+  }
+  if (!any_attached)
+    for (const auto& vm : std::vector<vm_record>{res.vms})
+      remove(resource_kind::server,
+             logical_name(resource_kind::server, vm.name.substr(state_.name.size() + 1)), vm.id);
+  // The network goes last, and only once no create or link of the cancelled operation can
+  // still add something to it.
+  auto link_in_flight = std::any_of(pending_.begin(), pending_.end(),
+                                    [](const auto& x) { return x.second == step::link; });
+  if (!res.vms.empty() || !res.volumes.empty() || !state_.intents.empty() || link_in_flight)
+    return out;
+  for (const auto& subnet : res.router_interfaces) {
+    auto logical = logical_name(resource_kind::router_interface, subnet);
+    want(out, step::unlink, logical,
+         remove_router_interface{logical, res.router_id,
+                                 res.subnet_ids.count(subnet) > 0 ? res.subnet_ids.at(subnet)
+                                                                  : std::string{}});
+  }
+  if (res.router_gateway) {
+    auto logical = logical_name(resource_kind::router_gateway);
+    want(out, step::unlink, logical, clear_router_gateway{logical, res.router_id});
+  }
+  if (!res.router_interfaces.empty() || res.router_gateway) return out;
+  if (!res.router_id.empty()) {
+    remove(resource_kind::router, logical_name(resource_kind::router), res.router_id);
+    return out;
+  }
+  for (const auto& [subnet, id] : std::map<std::string, std::string>{res.subnet_ids})
+    remove(resource_kind::subnet, logical_name(resource_kind::subnet, subnet), id);
+  if (!res.subnet_ids.empty()) return out;
+  if (!res.network_id.empty()) {
+    remove(resource_kind::network, logical_name(resource_kind::network), res.network_id);
+    return out;
+  }
+  if (pending_.empty()) finish(out, at, operation_status::succeeded, deployment_status::deleted);
+  return out;
+}
+
+// -- inputs ---------------------------------------------------------------------------------
+
+caf::expected<commands> deployment_fsm::apply(const input_event& ev) {
+  return std::visit([this](const auto& x) { return on(x); }, ev);
+}
+
+caf::expected<commands> deployment_fsm::on(const start_deploy& ev) {
+  if (state_.status != deployment_status::pending)
+    return make_error(errc::conflict,
+                      "cannot deploy a deployment that is " + to_string(state_.status));
+  commands out;
+  record(out, ev.at, operation_started{operation_type::deploy});
+  record(out, ev.at, status_changed{state_.status, deployment_status::in_progress});
+  auto next = advance(ev.at);
+  out.insert(out.end(), next.begin(), next.end());
+  return out;
+}
+
+caf::expected<commands> deployment_fsm::on(const start_delete& ev) {
+  if (state_.status == deployment_status::deleted)
+    return make_error(errc::not_found, "deployment is already DELETED");
+  if (state_.status == deployment_status::deleting)
+    return make_error(errc::conflict, "deployment is already being deleted");
+  commands out;
+  if (state_.operation && state_.operation->status == operation_status::running)
+    record(out, ev.at, operation_finished{operation_status::cancelled, std::nullopt});
+  // Waits of the cancelled operation no longer matter; creates and links in flight do, since
+  // their answers name resources that must be deleted too.
+  std::erase_if(pending_, [](const auto& x) { return x.second == step::wait; });
+  record(out, ev.at, operation_started{operation_type::remove});
+  record(out, ev.at, status_changed{state_.status, deployment_status::deleting});
+  auto next = advance(ev.at);
+  out.insert(out.end(), next.begin(), next.end());
+  return out;
+}
+
+caf::expected<commands> deployment_fsm::on(const resume& ev) {
+  return advance(ev.at);
+}
+
+caf::expected<commands> deployment_fsm::on(const lookup_result& ev) {
+  if (!is_known(ev.kind, ev.logical_name)) return unknown_resource(ev.logical_name);
+  auto i = pending_.find(ev.logical_name);
+  if (i == pending_.end() || i->second != step::lookup) {
+    if (ev.id && recorded_id(ev.kind, ev.logical_name) == *ev.id) return commands{};
+    return unexpected_result(ev.logical_name);
+  }
+  pending_.erase(i);
+  unverified_.erase(ev.logical_name);
+  commands out;
+  if (ev.id)
+    record(out, ev.at, make_record(ev.kind, ev.logical_name, *ev.id));
+  else if (state_.status == deployment_status::deleting)
+    record(out, ev.at, resource_deleted{ev.kind, ev.logical_name, {}});
+  auto next = advance(ev.at);
+  out.insert(out.end(), next.begin(), next.end());
+  return out;
+}
+
+caf::expected<commands> deployment_fsm::on(const create_result& ev) {
+  if (!is_known(ev.kind, ev.logical_name)) return unknown_resource(ev.logical_name);
+  auto i = pending_.find(ev.logical_name);
+  if (i == pending_.end() || (i->second != step::create && i->second != step::link)) {
+    auto recorded = recorded_id(ev.kind, ev.logical_name);
+    if (!recorded.empty() && (is_link(ev.kind) || recorded == ev.id)) return commands{};
+    return unexpected_result(ev.logical_name);
+  }
+  pending_.erase(i);
+  commands out;
+  record(out, ev.at, make_record(ev.kind, ev.logical_name, ev.id));
+  auto next = advance(ev.at);
+  out.insert(out.end(), next.begin(), next.end());
+  return out;
+}
+
+caf::expected<commands> deployment_fsm::on(const ready_result& ev) {
+  if (!is_known(ev.kind, ev.logical_name)) return unknown_resource(ev.logical_name);
+  auto i = pending_.find(ev.logical_name);
+  // A late or repeated answer of a wait changes nothing.
+  if (i == pending_.end() || i->second != step::wait) return commands{};
+  pending_.erase(i);
+  commands out;
+  record(out, ev.at, resource_ready{ev.kind, ev.logical_name, ev.status, ev.addresses});
+  auto next = advance(ev.at);
+  out.insert(out.end(), next.begin(), next.end());
+  return out;
+}
+
+caf::expected<commands> deployment_fsm::on(const gone_result& ev) {
+  if (!is_known(ev.kind, ev.logical_name)) return unknown_resource(ev.logical_name);
+  auto i = pending_.find(ev.logical_name);
+  if (i == pending_.end() || (i->second != step::remove && i->second != step::unlink)) {
+    if (recorded_id(ev.kind, ev.logical_name).empty()) return commands{};
+    return unexpected_result(ev.logical_name);
+  }
+  pending_.erase(i);
+  commands out;
+  auto id = recorded_id(ev.kind, ev.logical_name);
+  record(out, ev.at, resource_deleted{ev.kind, ev.logical_name, is_link(ev.kind) ? "" : id});
+  auto next = advance(ev.at);
+  out.insert(out.end(), next.begin(), next.end());
+  return out;
+}
+
+caf::expected<commands> deployment_fsm::on(const step_failed& ev) {
+  if (!is_known(ev.kind, ev.logical_name)) return unknown_resource(ev.logical_name);
+  auto i = pending_.find(ev.logical_name);
+  if (i == pending_.end()) return unexpected_result(ev.logical_name);
+  auto what = i->second;
+  pending_.erase(i);
+  commands out;
+  bool leftover = what == step::create || what == step::wait || what == step::link;
+  if (state_.status == deployment_status::deleting && leftover) {
+    // A step of the cancelled operation: its open intent, if any, is looked up next.
+    auto next = advance(ev.at);
+    out.insert(out.end(), next.begin(), next.end());
+    return out;
+  }
+  if (state_.status == deployment_status::in_progress
+      || state_.status == deployment_status::deleting)
+    finish(out, ev.at, operation_status::failed, deployment_status::failed,
+           operation_error{ev.code, ev.message, cloud_name(ev.kind, ev.logical_name)});
+  return out;
+}
+
+} // namespace orch

@@ -1,0 +1,210 @@
+#include "orch/deployment/model.hpp"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+namespace orch {
+
+namespace {
+
+template <class Enum, size_t N>
+std::optional<Enum> parse_name(const std::array<std::string_view, N>& names,
+                               std::string_view text) {
+  auto i = std::find(names.begin(), names.end(), text);
+  if (i == names.end()) return std::nullopt;
+  return static_cast<Enum>(i - names.begin());
+}
+
+constexpr std::array<std::string_view, 9> status_names{
+  "PENDING",     "IN_PROGRESS", "COMPLETED", "FAILED",  "UPDATING",
+  "CONFIGURING", "SCALING",     "DELETING",  "DELETED",
+};
+
+constexpr std::array<std::string_view, 5> operation_type_names{
+  "deploy", "delete", "update", "scale", "configure",
+};
+
+constexpr std::array<std::string_view, 4> operation_status_names{
+  "running",
+  "succeeded",
+  "failed",
+  "cancelled",
+};
+
+constexpr std::array<std::string_view, 8> resource_kind_names{
+  "network",          "subnet", "router", "router_gateway",
+  "router_interface", "server", "volume", "volume_attachment",
+};
+
+constexpr std::array<std::string_view, 8> logical_prefixes{
+  "network",           "subnet:", "router",  "router-gateway",
+  "router-interface:", "vm:",     "volume:", "attachment:",
+};
+
+field_error parameter_error(const std::string& name, std::string message) {
+  return field_error{"parameters." + name, std::move(message)};
+}
+
+vm_group_spec* find_group(template_spec& spec, std::string_view name) {
+  for (auto& [group_name, group] : spec.vm_config)
+    if (group_name == name) return &group;
+  return nullptr;
+}
+
+// Applies one override; the group's name is the parameter's name up to its last '_'.
+void apply_parameter(template_spec& spec, const std::string& name, const parameter_value& value,
+                     std::vector<field_error>& errors) {
+  auto sep = name.rfind('_');
+  auto* group = sep == std::string::npos ? nullptr : find_group(spec, name.substr(0, sep));
+  auto field = sep == std::string::npos ? std::string{} : name.substr(sep + 1);
+  if (group == nullptr || (field != "count" && field != "flavor" && field != "image")) {
+    errors.push_back(parameter_error(name, "unknown parameter"));
+    return;
+  }
+  if (field == "count") {
+    auto count = std::get_if<int64_t>(&value);
+    if (count == nullptr || *count < 0 || *count > 1000)
+      errors.push_back(parameter_error(name, "must be an integer between 0 and 1000"));
+    else if (*count < group->min_count.value_or(0))
+      errors.push_back(parameter_error(name, "must not be below the group's min_count"));
+    else
+      group->count = static_cast<int>(*count);
+    return;
+  }
+  auto text = std::get_if<std::string>(&value);
+  if (text == nullptr || text->empty()) {
+    errors.push_back(parameter_error(name, "must be a non-empty string"));
+    return;
+  }
+  (field == "flavor" ? group->flavor : group->image) = *text;
+}
+
+} // namespace
+
+std::string to_string(deployment_status x) {
+  return std::string{status_names.at(static_cast<size_t>(x))};
+}
+
+std::optional<deployment_status> parse_deployment_status(std::string_view text) {
+  return parse_name<deployment_status>(status_names, text);
+}
+
+bool is_busy(deployment_status x) noexcept {
+  switch (x) {
+    case deployment_status::pending:
+    case deployment_status::in_progress:
+    case deployment_status::updating:
+    case deployment_status::configuring:
+    case deployment_status::scaling:
+    case deployment_status::deleting: return true;
+    default: return false;
+  }
+}
+
+std::string to_string(operation_type x) {
+  return std::string{operation_type_names.at(static_cast<size_t>(x))};
+}
+
+std::optional<operation_type> parse_operation_type(std::string_view text) {
+  return parse_name<operation_type>(operation_type_names, text);
+}
+
+std::string to_string(operation_status x) {
+  return std::string{operation_status_names.at(static_cast<size_t>(x))};
+}
+
+std::optional<operation_status> parse_operation_status(std::string_view text) {
+  return parse_name<operation_status>(operation_status_names, text);
+}
+
+std::string to_string(resource_kind x) {
+  return std::string{resource_kind_names.at(static_cast<size_t>(x))};
+}
+
+std::optional<resource_kind> parse_resource_kind(std::string_view text) {
+  return parse_name<resource_kind>(resource_kind_names, text);
+}
+
+std::variant<template_spec, std::vector<field_error>>
+apply_parameters(const template_spec& base, const deployment_parameters& params) {
+  auto spec = base;
+  std::vector<field_error> errors;
+  for (const auto& [name, value] : params) apply_parameter(spec, name, value, errors);
+  if (!errors.empty()) return errors;
+  return spec;
+}
+
+bool is_same_template(const template_spec& x, const template_spec& y) {
+  auto same_volume = [](const volume_spec& a, const volume_spec& b) {
+    return a.size_gb == b.size_gb && a.type == b.type;
+  };
+  auto same_group = [&](const auto& a, const auto& b) {
+    const auto& [a_name, ga] = a;
+    const auto& [b_name, gb] = b;
+    return a_name == b_name && ga.flavor == gb.flavor && ga.image == gb.image
+           && ga.count == gb.count && ga.min_count == gb.min_count
+           && std::equal(ga.volumes.begin(), ga.volumes.end(), gb.volumes.begin(), gb.volumes.end(),
+                         same_volume);
+  };
+  const auto& xn = x.network_config;
+  const auto& yn = y.network_config;
+  return x.name == y.name && x.description == y.description
+         && std::equal(x.vm_config.begin(), x.vm_config.end(), y.vm_config.begin(),
+                       y.vm_config.end(), same_group)
+         && xn.cidr == yn.cidr && xn.subnets == yn.subnets && xn.router == yn.router
+         && xn.external_network == yn.external_network;
+}
+
+bool operator==(const deployment_record& x, const deployment_record& y) {
+  return x.id == y.id && x.name == y.name && x.status == y.status
+         && is_same_template(x.spec, y.spec) && x.template_id == y.template_id
+         && x.parameters == y.parameters && x.cloud_region == y.cloud_region
+         && x.resources == y.resources && x.operation == y.operation && x.intents == y.intents
+         && x.epoch == y.epoch && x.created_at == y.created_at && x.updated_at == y.updated_at
+         && x.deleted_at == y.deleted_at;
+}
+
+std::string network_name(std::string_view deployment) {
+  return std::string{deployment} + "-net";
+}
+
+std::string subnet_name(std::string_view deployment, std::string_view subnet) {
+  return std::string{deployment} + "-" + std::string{subnet};
+}
+
+std::string router_name(std::string_view deployment) {
+  return std::string{deployment} + "-router";
+}
+
+std::string vm_name(std::string_view deployment, std::string_view group, int index) {
+  return std::string{deployment} + "-" + std::string{group} + "-" + std::to_string(index);
+}
+
+std::string volume_name(std::string_view vm_cloud_name, int k) {
+  return std::string{vm_cloud_name} + "-vol" + std::to_string(k);
+}
+
+std::string logical_name(resource_kind kind, std::string_view suffix) {
+  return std::string{logical_prefixes.at(static_cast<size_t>(kind))} + std::string{suffix};
+}
+
+std::vector<std::string> ownership_tags(const uuid& deployment, std::string_view logical) {
+  return {std::string{deployment_tag_key} + "=" + to_string(deployment),
+          std::string{resource_tag_key} + "=" + std::string{logical}};
+}
+
+std::map<std::string, std::string> ownership_metadata(const uuid& deployment,
+                                                      std::string_view logical) {
+  return {{std::string{deployment_tag_key}, to_string(deployment)},
+          {std::string{resource_tag_key}, std::string{logical}}};
+}
+
+std::string subnet_of_group(const template_spec& spec, std::string_view group) {
+  const auto& subnets = spec.network_config.subnets;
+  for (const auto& [name, cidr] : subnets)
+    if (name == group) return name;
+  return subnets.empty() ? std::string{} : subnets.front().first;
+}
+
+} // namespace orch

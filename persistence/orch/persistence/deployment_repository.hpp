@@ -1,0 +1,129 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include "orch/deployment/events.hpp"
+#include "orch/deployment/model.hpp"
+#include "orch/persistence/template_repository.hpp"
+#include "orch/uuid.hpp"
+
+namespace orch::persistence {
+
+/// How long an idempotency key answers with its first response (API.md: 24 h).
+inline constexpr std::chrono::hours idempotency_ttl{24};
+
+/// The `Idempotency-Key` of a create request and the answer to remember for it.
+struct idempotency_claim {
+  std::string key;
+  /// Hash of the API key that sent the request, so two callers' keys never collide.
+  std::string owner;
+  /// Hash of the request body: the same key with another body is a conflict.
+  std::string request_hash;
+  /// The answer to replay (e.g. 202 and `{"id", "name", "status"}`). A replay returns equal
+  /// JSON, not necessarily the same text: PostgreSQL's jsonb normalizes spacing and key order.
+  int response_status = 202;
+  std::string response_body;
+};
+
+/// What `create` did.
+struct create_outcome {
+  uuid deployment_id;
+  int response_status = 202;
+  std::string response_body;
+  /// `true`: an earlier request with the same key created the deployment and this one created
+  /// nothing; the response is that request's.
+  bool replayed = false;
+};
+
+/// Filters and paging of `list` (API.md, `GET /deployments`).
+struct deployment_filter {
+  std::optional<deployment_status> status;
+  /// Names starting with this text (taken literally: `%` and `_` match themselves).
+  std::string name_prefix;
+  bool include_deleted = false;
+  /// 1..500.
+  int limit = 50;
+  /// >= 0; ignored when `after` is set.
+  int offset = 0;
+  /// Keyset pagination: only deployments listed after this one (older, or as old with a
+  /// smaller id). `errc::not_found` if it does not exist.
+  std::optional<uuid> after;
+};
+
+/// What a deployment actor writes after one step of its state machine.
+struct event_batch {
+  /// The new events in order; their `seq` is assigned by the store.
+  std::vector<deployment_event> events;
+  /// The state after the events: its status, resources, operation, `updated_at` and
+  /// `deleted_at` go to the `deployments` row.
+  deployment_record state;
+  /// Also store `state` as the deployment's snapshot (at the last new seq).
+  bool snapshot = false;
+};
+
+/// What a restarting actor reads: the latest snapshot and the events after it.
+struct stored_history {
+  deployment_record snapshot;
+  /// Seq the snapshot includes; 0 for the record as created.
+  int64_t snapshot_seq = 0;
+  std::vector<deployment_event> tail;
+  /// The deployment's current lease epoch.
+  int64_t epoch = 0;
+};
+
+/// Stores deployments, their event logs and snapshots. Names are unique among deployments
+/// that are not DELETED. Every write of an owner is fenced by its lease epoch. Every call may
+/// fail with `errc::store_unavailable`.
+class deployment_repository {
+public:
+  virtual ~deployment_repository() = default;
+
+  /// Stores a new PENDING deployment (`rec.id` fresh, `rec.epoch` 0) and its first snapshot
+  /// (seq 0). With `claim`: a live key of the same owner and request hash replays the first
+  /// answer and creates nothing; with another hash it is `errc::conflict`; keys older than
+  /// `idempotency_ttl` are forgotten. `errc::conflict` if a live deployment has the name.
+  virtual caf::expected<create_outcome> create(const deployment_record& rec,
+                                               const std::optional<idempotency_claim>& claim)
+    = 0;
+
+  /// The deployment as its row says (DELETED ones too; no open intents); `errc::not_found`.
+  virtual caf::expected<deployment_record> get(const uuid& id) = 0;
+
+  /// Deployments newest first (`created_at`, then id, descending); `total` counts every match
+  /// regardless of paging. `errc::invalid_spec` for a bad limit or offset.
+  virtual caf::expected<page<deployment_record>> list(const deployment_filter& filter) = 0;
+
+  /// Appends `batch.events` with the next gapless seqs, updates the row and optionally the
+  /// snapshot, all in one transaction, if the row's epoch is still `epoch`; else
+  /// `errc::conflict` and nothing is written (fencing). Returns the last seq;
+  /// `errc::not_found`.
+  virtual caf::expected<int64_t> append_events(const uuid& id, int64_t epoch,
+                                               const event_batch& batch)
+    = 0;
+
+  /// The latest snapshot and the events after it; `errc::not_found`.
+  virtual caf::expected<stored_history> load(const uuid& id) = 0;
+
+  /// Up to `limit` events with seq > `after_seq`, oldest first, for history and SSE;
+  /// `errc::not_found` if the deployment does not exist.
+  virtual caf::expected<std::vector<deployment_event>> events(const uuid& id, int64_t after_seq,
+                                                              int limit)
+    = 0;
+
+  /// Ids of deployments whose operation a starting node must resume or start (PENDING,
+  /// IN_PROGRESS, UPDATING, CONFIGURING, SCALING, DELETING), oldest first.
+  virtual caf::expected<std::vector<uuid>> list_unfinished() = 0;
+
+  /// Takes ownership: bumps the epoch and returns the new one, which fences out every writer
+  /// holding an older epoch. `errc::not_found`.
+  virtual caf::expected<int64_t> claim(const uuid& id) = 0;
+};
+
+} // namespace orch::persistence

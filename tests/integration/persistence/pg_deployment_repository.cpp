@@ -1,0 +1,91 @@
+#include "orch/persistence/pg_deployment_repository.hpp"
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/test/unit_test.hpp>
+
+#include "deployment_repository_contract.hpp"
+#include "orch/errc.hpp"
+#include "orch/persistence/pool.hpp"
+#include "test_database.hpp"
+
+using namespace orch;
+using orch::testing::global_database;
+
+namespace {
+
+struct pg_fixture : testing::deployment_repository_harness {
+  pg_fixture() : db(persistence::pool_config{global_database::get().url(), 4}) {
+    global_database::get().exec(
+      "TRUNCATE deployment_events, deployment_snapshots, idempotency_keys, deployments CASCADE");
+    repo = persistence::make_pg_deployment_repository(db);
+  }
+
+  persistence::deployment_repository& uut() override { return *repo; }
+
+  void expire_idempotency_keys() override {
+    global_database::get().exec("UPDATE idempotency_keys SET expires_at = now() - interval '1 s', "
+                                "created_at = now() - interval '25 hours'");
+  }
+
+  persistence::pool db;
+  std::unique_ptr<persistence::deployment_repository> repo;
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(pg_deployment_repository)
+
+ORCH_DEPLOYMENT_REPOSITORY_CONTRACT(pg_fixture)
+
+BOOST_FIXTURE_TEST_CASE(concurrent_appenders_get_gapless_sequences, pg_fixture) {
+  auto state = testing::sample_deployment("busy");
+  testing::must(repo->create(state, std::nullopt));
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 4; ++w)
+    writers.emplace_back([&, w] {
+      for (int i = 0; i < 10; ++i) {
+        auto copy = state;
+        auto batch = testing::contract_batch(
+          copy, {testing::contract_event(w * 100 + i, retry_scheduled{"x", i, "503", 10})});
+        auto res = repo->append_events(state.id, 0, batch);
+        BOOST_CHECK(static_cast<bool>(res));
+      }
+    });
+  for (auto& t : writers) t.join();
+  auto evs = testing::must(repo->events(state.id, 0, 1000));
+  BOOST_REQUIRE_EQUAL(evs.size(), 40u);
+  for (size_t i = 0; i < evs.size(); ++i) BOOST_TEST(evs[i].seq == static_cast<int64_t>(i + 1));
+}
+
+BOOST_FIXTURE_TEST_CASE(the_template_keeps_its_group_order_in_row_and_snapshot, pg_fixture) {
+  auto state = testing::sample_deployment("ordered");
+  state.spec.vm_config.clear();
+  for (auto name : {"zeta", "app", "db"})
+    state.spec.vm_config.emplace_back(name, vm_group_spec{"m1.small", "img", 1, {}, {}});
+  state.spec.network_config.subnets = {{"zz", "10.0.9.0/24"}, {"aa", "10.0.1.0/24"}};
+  testing::must(repo->create(state, std::nullopt));
+  testing::must(repo->append_events(
+    state.id, 0, testing::contract_batch(state, testing::deploy_start_events(1), true)));
+  auto row = testing::must(repo->get(state.id));
+  BOOST_TEST(row.spec.vm_config.front().first == "zeta");
+  auto history = testing::must(repo->load(state.id));
+  BOOST_TEST(history.snapshot.spec.vm_config.front().first == "zeta");
+  BOOST_TEST(history.snapshot.spec.network_config.subnets.front().first == "zz");
+  BOOST_TEST((history.snapshot == state));
+}
+
+BOOST_FIXTURE_TEST_CASE(an_unreachable_database_is_store_unavailable, pg_fixture) {
+  persistence::pool dead{persistence::pool_config{"postgresql://127.0.0.1:1/none", 1,
+                                                  std::chrono::milliseconds{1000},
+                                                  std::chrono::milliseconds{1000}}};
+  auto uut = persistence::make_pg_deployment_repository(dead);
+  auto res = uut->get(uuid::random());
+  BOOST_REQUIRE(!res);
+  BOOST_TEST(is(res.error(), errc::store_unavailable));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
