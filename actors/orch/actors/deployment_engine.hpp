@@ -1,0 +1,33 @@
+#pragma once
+
+#include <functional>
+
+#include <caf/expected.hpp>
+
+#include "orch/deployment/model.hpp"
+#include "orch/uuid.hpp"
+
+namespace orch::actors {
+
+/// Calls back once, from any thread, with a value or an `orch` error.
+template <class T>
+using engine_callback = std::function<void(caf::expected<T>)>;
+
+/// What the HTTP gateway asks of the actor system. Reads (GET, lists, history) go to
+/// PostgreSQL directly, so they always show what is stored; the engine only moves deployments
+/// forward. Implemented by the deployment actors (`spawn_deployment_engine`); thread-safe.
+class deployment_engine {
+public:
+  virtual ~deployment_engine() = default;
+
+  /// Starts (or resumes) the work of a stored deployment, e.g. one just created as PENDING.
+  /// Idempotent: a deployment whose actor already runs is left alone. Fire and forget.
+  virtual void start(const uuid& id) = 0;
+
+  /// Starts deleting the deployment: cancels a running operation, records DELETING and
+  /// answers with the record as stored after that. Errors: `not_found` (unknown or DELETED),
+  /// `store_unavailable`, `unavailable` (the engine is shutting down).
+  virtual void remove(const uuid& id, engine_callback<deployment_record> done) = 0;
+};
+
+} // namespace orch::actors
