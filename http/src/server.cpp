@@ -161,6 +161,10 @@ void responder::operator()(response res) const {
   sink_->send(tag_, std::move(res));
 }
 
+void responder::abort() const {
+  if (sink_) sink_->abort(tag_);
+}
+
 std::shared_ptr<stream_writer> responder::stream(response head) const {
   if (!sink_) return std::make_shared<closed_stream>();
   run_hooks(head);
@@ -287,6 +291,12 @@ public:
   }
 
   std::shared_ptr<stream_writer> open_stream(std::uint64_t tag, response&& head) override;
+
+  void abort(std::uint64_t tag) override {
+    run_on_strand([self = shared_from_this(), tag] {
+      if (self->claim(tag)) self->close();
+    });
+  }
 
   /// Runs `f` on the strand: inline when already there, posted otherwise.
   template <class F>

@@ -29,12 +29,6 @@ request from_beast(const http::request& req) {
 http::response to_beast(response&& res, unsigned version, bool keep_alive, bool head) {
   http::response out{static_cast<http::beast_http::status>(res.status), version};
   for (auto& [name, value] : res.headers) out.insert(name, value);
-  if (res.drop_connection) {
-    // TODO(sim): a real drop needs a responder that closes without answering; until the http
-    // module offers one, the client sees an empty 502 and a closed connection.
-    out.result(http::beast_http::status::bad_gateway);
-    keep_alive = false;
-  }
   out.keep_alive(keep_alive);
   auto length = res.body.size();
   if (!head) out.body() = std::move(res.body);
@@ -158,6 +152,10 @@ struct http_service::impl {
     }
     dirty = true;
     auto delay = res.delay;
+    if (res.drop_connection) {
+      if (delay.count() <= 0) return respond.abort();
+      return later(delay, [respond] { respond.abort(); });
+    }
     auto out = to_beast(std::move(res), req.version(), req.keep_alive(),
                         req.method() == http::beast_http::verb::head);
     if (delay.count() <= 0) return respond(std::move(out));

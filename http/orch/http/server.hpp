@@ -53,6 +53,10 @@ public:
 
   /// Sends `head` (its body is ignored) and returns the writer for the body of exchange `tag`.
   virtual std::shared_ptr<stream_writer> open_stream(std::uint64_t tag, response&& head) = 0;
+
+  /// Closes the connection of exchange `tag` without answering it, as a crashed or
+  /// misbehaving peer would (the simulator's dropped-connection faults). Default: nothing.
+  virtual void abort(std::uint64_t tag) { (void)tag; }
 };
 
 /// Delivers the answer to one request. Call it exactly once (either `operator()` or `stream`),
@@ -75,6 +79,9 @@ public:
 
   /// Sends the complete response `res`.
   void operator()(response res) const;
+
+  /// Closes the connection without any answer; the client sees the connection end.
+  void abort() const;
 
   /// Takes over the connection for a streamed body: sends `head` (status and headers; use
   /// `Content-Type: text/event-stream` for SSE) and returns the writer for the body.

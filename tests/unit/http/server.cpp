@@ -239,6 +239,21 @@ BOOST_AUTO_TEST_CASE(ignores_a_second_answer_to_the_same_request) {
   BOOST_TEST(client.get("/y").body() == "one");
 }
 
+BOOST_AUTO_TEST_CASE(an_aborted_exchange_closes_the_connection_without_an_answer) {
+  running srv{[](request&& req, const request_context&, responder respond) {
+    if (req.target() == "/drop") return respond.abort();
+    respond(text(bhttp::status::ok, "fine"));
+  }};
+  raw_socket sock{"127.0.0.1", srv.uut.port()};
+  sock.send(get_line("/drop"));
+  BOOST_TEST(sock.read_until_close().empty());
+  // The exchange ends on the server's strand right after the socket closes.
+  for (int i = 0; i < 100 && srv.uut.in_flight() != 0u; ++i) std::this_thread::sleep_for(10ms);
+  BOOST_TEST(srv.uut.in_flight() == 0u);
+  http_client client{"127.0.0.1", srv.uut.port()};
+  BOOST_TEST(client.get("/other").body() == "fine");
+}
+
 BOOST_AUTO_TEST_CASE(reports_the_peer_address) {
   running srv{[](request&&, const request_context& ctx, responder respond) {
     respond(text(bhttp::status::ok, ctx.remote_address));
