@@ -27,6 +27,7 @@
 #include "orch/http/server.hpp"
 #include "orch/logging.hpp"
 #include "orch/persistence/migrate.hpp"
+#include "orch/persistence/pg_deployment_repository.hpp"
 #include "orch/persistence/pg_template_repository.hpp"
 #include "orch/persistence/pool.hpp"
 
@@ -188,6 +189,7 @@ int run_serve() {
             report->applied.size());
 
   auto templates = orch::persistence::make_pg_template_repository(db);
+  auto deployments = orch::persistence::make_pg_deployment_repository(db);
   // Repository calls block on libpqxx: they run here, never on an I/O thread. One thread per
   // pooled connection keeps every connection busy without queueing on the pool itself.
   orch::http::blocking_pool blocking{static_cast<std::size_t>(cfg->database.pool_size)};
@@ -197,7 +199,9 @@ int run_serve() {
   gw_cfg.cors_origins = cfg->http.cors_origins;
   gw_cfg.rate_limit_per_minute = cfg->http.rate_limit_per_minute;
   orch::http::gateway gw{gw_cfg, *registry};
-  orch::http::add_api_routes(gw, {*templates, blocking});
+  // The deployment routes join once the deployment engine is wired in (engine = nullptr).
+  orch::http::add_api_routes(
+    gw, {*templates, blocking, *deployments, nullptr, {cfg->openstack.region}});
   gw.add_readiness_check("database", [&db, &blocking](auto done) {
     blocking.run([&db, done] {
       auto err = db.ping();

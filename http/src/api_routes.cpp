@@ -1,11 +1,18 @@
 #include "orch/http/api_routes.hpp"
 
+#include "orch/http/deployment_routes.hpp"
 #include "orch/http/template_routes.hpp"
 
 namespace orch::http {
 
 void add_api_routes(gateway& gw, const api_dependencies& deps) {
   add_template_routes(gw, deps.templates, deps.blocking);
+  if (deps.engine != nullptr) {
+    deployment_routes_config cfg;
+    cfg.regions = deps.cloud_regions;
+    add_deployment_routes(gw, {deps.deployments, deps.templates, *deps.engine, deps.blocking},
+                          std::move(cfg));
+  }
   add_openapi_route(gw);
 }
 

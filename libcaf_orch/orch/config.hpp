@@ -110,6 +110,12 @@ struct openstack_config {
   std::string region = "RegionOne";
   /// `OPENSTACK_ENDPOINT_ALLOWLIST`: comma separated URL prefixes (SSRF guard).
   std::vector<std::string> endpoint_allowlist;
+  /// `OPENSTACK_CA_FILE`: PEM file of CAs trusted in addition to the system's (a private cloud's
+  /// own CA); empty means the system store only.
+  std::string ca_file;
+  /// `OPENSTACK_INSECURE`: true/false/1/0. Skips TLS certificate and host name verification;
+  /// for labs only, and the transport warns about it.
+  bool insecure = false;
 };
 
 /// Where ansible-runner finds playbooks and keys.

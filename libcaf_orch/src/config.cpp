@@ -217,6 +217,19 @@ public:
     if (auto value = get(name)) out = std::string{*value};
   }
 
+  /// `true`/`false`/`1`/`0`, case-insensitive.
+  void boolean(const std::string& name, bool& out) {
+    auto value = get(name);
+    if (!value) return;
+    auto text = lower(*value);
+    if (text == "true" || text == "1")
+      out = true;
+    else if (text == "false" || text == "0")
+      out = false;
+    else
+      problem(name + " must be true, false, 1 or 0 (got " + shown(*value) + ")");
+  }
+
   template <class Int>
   void integer(const std::string& name, long long min, long long max, Int& out) {
     auto value = get(name);
@@ -375,6 +388,8 @@ void read_openstack(reader& in, openstack_config& out) {
   in.string("OPENSTACK_USER_DOMAIN_NAME", out.user_domain_name);
   in.string("OPENSTACK_PROJECT_DOMAIN_NAME", out.project_domain_name);
   in.string("OPENSTACK_REGION", out.region);
+  in.string("OPENSTACK_CA_FILE", out.ca_file);
+  in.boolean("OPENSTACK_INSECURE", out.insecure);
   if (!out.auth_url.empty()) {
     if (!is_http_url(out.auth_url))
       in.problem("OPENSTACK_AUTH_URL must start with http:// or https:// (got "

@@ -1,7 +1,12 @@
 #pragma once
 
+#include <string>
+#include <vector>
+
+#include "orch/actors/deployment_engine.hpp"
 #include "orch/http/blocking_pool.hpp"
 #include "orch/http/gateway.hpp"
+#include "orch/persistence/deployment_repository.hpp"
 #include "orch/persistence/template_repository.hpp"
 
 namespace orch::http {
@@ -11,6 +16,13 @@ struct api_dependencies {
   persistence::template_repository& templates;
   /// Runs the handlers' blocking repository calls off the I/O threads.
   blocking_pool& blocking;
+  /// Deployments, their events and idempotency keys.
+  persistence::deployment_repository& deployments;
+  /// The actor system's deployment engine; null serves no deployment routes (a build whose
+  /// engine is not wired yet).
+  actors::deployment_engine* engine = nullptr;
+  /// The regions a deployment may name (`OPENSTACK_REGION`).
+  std::vector<std::string> cloud_regions{"RegionOne"};
 };
 
 /// Adds every route of the REST API (API.md) that this build serves to `gw`, on top of the

@@ -9,4 +9,5 @@ target_sources(orch_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/requests.cpp
   ${CMAKE_CURRENT_LIST_DIR}/responses.cpp
   ${CMAKE_CURRENT_LIST_DIR}/retry.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/status_poller.cpp
   ${CMAKE_CURRENT_LIST_DIR}/url.cpp)

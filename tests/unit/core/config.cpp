@@ -295,6 +295,25 @@ BOOST_AUTO_TEST_CASE(openstack_settings_are_consistent_when_given) {
   BOOST_TEST(detail.find("os-secret-pw") == std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(openstack_tls_settings_are_read_and_booleans_checked) {
+  auto env = minimal_serve();
+  auto cfg = orch::parse_config(env);
+  BOOST_REQUIRE(static_cast<bool>(cfg));
+  BOOST_TEST(cfg->openstack.ca_file.empty());
+  BOOST_TEST(!cfg->openstack.insecure);
+  env["OPENSTACK_CA_FILE"] = "/etc/orch/cloud-ca.pem";
+  for (auto [text, expected] : std::vector<std::pair<std::string, bool>>{
+         {"true", true}, {"TRUE", true}, {"1", true}, {"false", false}, {"0", false}}) {
+    env["OPENSTACK_INSECURE"] = text;
+    cfg = orch::parse_config(env);
+    if (!cfg) BOOST_FAIL(orch::error_detail(cfg.error()));
+    BOOST_TEST(cfg->openstack.insecure == expected, "OPENSTACK_INSECURE=" << text);
+    BOOST_TEST(cfg->openstack.ca_file == "/etc/orch/cloud-ca.pem");
+  }
+  env["OPENSTACK_INSECURE"] = "yes";
+  BOOST_TEST(failure(env) == "OPENSTACK_INSECURE must be true, false, 1 or 0 (got \"yes\")");
+}
+
 BOOST_AUTO_TEST_CASE(cors_and_cluster_values_are_checked) {
   auto env = minimal_serve();
   env["CORS_ORIGINS"] = "*,ui.example";

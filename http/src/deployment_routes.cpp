@@ -1,0 +1,590 @@
+#include "orch/http/deployment_routes.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <charconv>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <variant>
+
+#include <openssl/evp.h>
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "log.hpp"
+#include "orch/errc.hpp"
+#include "orch/http/problem.hpp"
+#include "orch/http/sse.hpp"
+#include "orch/schemas/deployment_json.hpp"
+#include "orch/schemas/json_writer.hpp"
+
+namespace orch::http {
+
+namespace {
+
+using beast_http::status;
+using beast_http::verb;
+using std::chrono::steady_clock;
+
+constexpr int default_page_limit = 50;
+constexpr int max_page_limit = 500;
+constexpr int max_event_limit = 1000;
+constexpr std::size_t max_idempotency_key_length = 255;
+
+// -- answers ----------------------------------------------------------------------------------
+
+std::string_view target_of(const request& req) {
+  return {req.target().data(), req.target().size()};
+}
+
+response problem_for(const caf::error& err, const request& req, const request_context& ctx) {
+  return make_problem_response(to_problem(err), target_of(req), ctx.request_id, req.version());
+}
+
+response problem_for(problem p, const request& req, const request_context& ctx) {
+  return make_problem_response(p, target_of(req), ctx.request_id, req.version());
+}
+
+response invalid_fields(std::vector<field_error> errors, const request& req,
+                        const request_context& ctx) {
+  std::string detail;
+  for (const auto& e : errors) detail += (detail.empty() ? "" : "; ") + e.field + ": " + e.message;
+  return problem_for(
+    problem{status::unprocessable_entity, std::move(detail), std::move(errors), {}}, req, ctx);
+}
+
+response unknown_deployment(std::string_view id, const request& req, const request_context& ctx) {
+  return problem_for(problem{status::not_found, "no deployment " + std::string{id}, {}, {}}, req,
+                     ctx);
+}
+
+// Every handler body that touches a repository runs on the pool, where an escaping exception
+// would leave the request unanswered: answer 500 instead (without its text, which may hold
+// internals).
+template <class F>
+void run_answering(blocking_pool& pool, const request& req, const request_context& ctx,
+                   responder respond, F work) {
+  pool.run([target = std::string{target_of(req)}, request_id = ctx.request_id,
+            version = req.version(), respond, work = std::move(work)]() mutable {
+    try {
+      work();
+    } catch (const std::exception& ex) {
+      log()->error("[r:{}] {} failed: {}", request_id, target, ex.what());
+      respond(make_problem_response(problem{}, target, request_id, version));
+    }
+  });
+}
+
+// -- request helpers --------------------------------------------------------------------------
+
+std::string sha256_hex(std::string_view text) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned size = 0;
+  EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha256(), nullptr);
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(size * 2);
+  for (unsigned i = 0; i < size; ++i) {
+    out += hex[digest[i] >> 4];
+    out += hex[digest[i] & 0x0f];
+  }
+  return out;
+}
+
+// Parses an optional integer query parameter within [lo, hi]; reports a bad one in `errors`.
+template <class Int>
+Int read_int_param(const route_match& match, std::string_view name, Int fallback, Int lo, Int hi,
+                   std::vector<field_error>& errors) {
+  auto text = match.query_param(name);
+  if (!text) return fallback;
+  Int value = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (ec != std::errc{} || end != text->data() + text->size() || value < lo || value > hi) {
+    errors.push_back(
+      {std::string{name},
+       "must be an integer " + std::to_string(lo)
+         + (hi == std::numeric_limits<Int>::max() ? " or more" : ".." + std::to_string(hi))});
+    return fallback;
+  }
+  return value;
+}
+
+// Percent-encodes `text` for a query string value (RFC 3986 unreserved characters stay).
+std::string query_escape(std::string_view text) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (auto c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += c;
+    } else {
+      out += '%';
+      out += hex[u >> 4];
+      out += hex[u & 0x0f];
+    }
+  }
+  return out;
+}
+
+// `nullopt` for a valid (or absent) key; otherwise why it is refused.
+std::optional<std::string> check_idempotency_key(const request& req) {
+  auto it = req.find("Idempotency-Key");
+  if (it == req.end()) return std::nullopt;
+  auto key = it->value();
+  if (key.empty() || key.size() > max_idempotency_key_length)
+    return "Idempotency-Key must be 1..255 characters";
+  for (auto c : key)
+    if (c < 0x20 || c > 0x7e) return "Idempotency-Key must consist of printable ASCII characters";
+  return std::nullopt;
+}
+
+bool is_configured(const std::vector<std::string>& regions, const std::string& region) {
+  return std::find(regions.begin(), regions.end(), region) != regions.end();
+}
+
+std::string accepted_json(const deployment_record& rec) {
+  schemas::json_writer out;
+  out.begin_object()
+    .member("id", to_string(rec.id))
+    .member("status", to_string(rec.status))
+    .end_object();
+  return out.str();
+}
+
+timestamp now_utc() {
+  return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+}
+
+bool reaches_deleted(const deployment_event& ev) {
+  auto change = std::get_if<status_changed>(&ev.data);
+  return change != nullptr && change->to == deployment_status::deleted;
+}
+
+// The store may keep a replayed answer in a normalized form (PostgreSQL's jsonb adds spaces):
+// send it compact again, as the first answer was. Text that does not parse is sent as stored.
+std::string compact_json(const std::string& text) {
+  rapidjson::Document doc;
+  doc.Parse(text.c_str(), text.size());
+  if (doc.HasParseError()) return text;
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer{buffer};
+  doc.Accept(writer);
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+// -- POST /deployments ------------------------------------------------------------------------
+
+struct create_context {
+  persistence::deployment_repository& deployments;
+  persistence::template_repository& templates;
+  actors::deployment_engine& engine;
+  std::vector<std::string> regions;
+};
+
+void create_deployment(const create_context& cx, schemas::create_deployment_request body,
+                       std::optional<persistence::idempotency_claim> claim, const request& req,
+                       const request_context& ctx, const responder& respond) {
+  std::vector<field_error> errors;
+  template_spec base;
+  std::optional<uuid> template_id;
+  if (auto* ref = std::get_if<std::string>(&body.template_ref)) {
+    auto found = cx.templates.find(*ref);
+    if (found) {
+      base = std::move(found->spec);
+      template_id = found->id;
+    } else if (is(found.error(), errc::not_found)) {
+      errors.push_back({"template", "no stored template has the name or id '" + *ref + "'"});
+    } else {
+      return respond(problem_for(found.error(), req, ctx));
+    }
+  } else {
+    base = std::get<template_spec>(std::move(body.template_ref));
+  }
+  if (!is_configured(cx.regions, body.cloud_region))
+    errors.push_back({"cloud_region", "'" + body.cloud_region + "' is not a configured region"});
+  std::optional<template_spec> spec;
+  if (errors.empty() || errors.front().field != "template") {
+    auto applied = apply_parameters(base, body.parameters);
+    if (auto* bad = std::get_if<std::vector<field_error>>(&applied))
+      errors.insert(errors.end(), bad->begin(), bad->end());
+    else
+      spec = std::get<template_spec>(std::move(applied));
+  }
+  if (!errors.empty()) return respond(invalid_fields(std::move(errors), req, ctx));
+
+  deployment_record rec;
+  rec.id = uuid::random();
+  rec.name = body.name;
+  rec.status = deployment_status::pending;
+  rec.spec = std::move(*spec);
+  rec.template_id = template_id;
+  rec.parameters = std::move(body.parameters);
+  rec.cloud_region = body.cloud_region;
+  rec.created_at = rec.updated_at = now_utc();
+  auto answer = schemas::to_create_response_json(rec);
+  if (claim) {
+    claim->response_status = static_cast<int>(status::accepted);
+    claim->response_body = answer;
+  }
+  auto outcome = cx.deployments.create(rec, claim);
+  if (!outcome) return respond(problem_for(outcome.error(), req, ctx));
+  auto res = make_json_response(static_cast<status>(outcome->response_status),
+                                outcome->replayed ? compact_json(outcome->response_body) : answer,
+                                req.version());
+  res.set(beast_http::field::location, "/deployments/" + to_string(outcome->deployment_id));
+  if (outcome->replayed) {
+    res.set("Idempotent-Replayed", "true");
+    log()->info("[r:{}] [d:{}] create replayed for an Idempotency-Key", ctx.request_id,
+                to_string(outcome->deployment_id));
+    return respond(std::move(res));
+  }
+  log()->info("[r:{}] [d:{}] deployment '{}' created", ctx.request_id, to_string(rec.id), rec.name);
+  // Started before answering, so a client that saw the 202 knows the work was handed over.
+  cx.engine.start(rec.id);
+  respond(std::move(res));
+}
+
+// -- GET /deployments -------------------------------------------------------------------------
+
+// The filter of a listing, or every bad query parameter.
+std::variant<persistence::deployment_filter, std::vector<field_error>>
+read_filter(const route_match& match) {
+  persistence::deployment_filter filter;
+  std::vector<field_error> errors;
+  if (auto text = match.query_param("status")) {
+    if (auto parsed = parse_deployment_status(*text))
+      filter.status = *parsed;
+    else
+      errors.push_back({"status", "must be one of PENDING, IN_PROGRESS, COMPLETED, FAILED, "
+                                  "UPDATING, CONFIGURING, SCALING, DELETING, DELETED"});
+  }
+  if (auto text = match.query_param("name")) filter.name_prefix = std::string{*text};
+  filter.limit = read_int_param(match, "limit", default_page_limit, 1, max_page_limit, errors);
+  filter.offset = read_int_param(match, "offset", 0, 0, std::numeric_limits<int>::max(), errors);
+  if (auto text = match.query_param("include_deleted")) {
+    if (*text == "true")
+      filter.include_deleted = true;
+    else if (*text != "false")
+      errors.push_back({"include_deleted", "must be true or false"});
+  }
+  if (auto text = match.query_param("after")) {
+    if (auto id = uuid::parse(*text))
+      filter.after = *id;
+    else
+      errors.push_back({"after", "must be a deployment id"});
+  }
+  if (!errors.empty()) return errors;
+  return filter;
+}
+
+// The link to the page after `page`, keeping the filters; `nullopt` on the last page.
+std::optional<std::string> next_link(const persistence::deployment_filter& filter,
+                                     const persistence::page<deployment_record>& page) {
+  if (page.items.empty() || static_cast<int>(page.items.size()) < filter.limit) return std::nullopt;
+  if (!filter.after && filter.offset + filter.limit >= page.total) return std::nullopt;
+  std::string link = "/deployments?after=" + to_string(page.items.back().id)
+                     + "&limit=" + std::to_string(filter.limit);
+  if (filter.status) link += "&status=" + to_string(*filter.status);
+  if (!filter.name_prefix.empty()) link += "&name=" + query_escape(filter.name_prefix);
+  if (filter.include_deleted) link += "&include_deleted=true";
+  return link;
+}
+
+// -- GET /deployments/{id}/events as Server-Sent Events ---------------------------------------
+
+// One thread that runs callbacks after a delay, so that an idle event stream waits without
+// holding a pool thread. Callbacks must not block: they only queue work on the pool.
+class delay_thread {
+public:
+  delay_thread() : thread_([this] { run(); }) {
+    // nop
+  }
+
+  delay_thread(const delay_thread&) = delete;
+  delay_thread& operator=(const delay_thread&) = delete;
+
+  // Drops pending callbacks.
+  ~delay_thread() {
+    {
+      std::lock_guard guard{mtx_};
+      stopping_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+
+  void after(std::chrono::milliseconds delay, std::function<void()> f) {
+    {
+      std::lock_guard guard{mtx_};
+      queue_.emplace(steady_clock::now() + delay, std::move(f));
+    }
+    cv_.notify_one();
+  }
+
+private:
+  void run() {
+    std::unique_lock lock{mtx_};
+    while (!stopping_) {
+      if (queue_.empty()) {
+        cv_.wait(lock);
+        continue;
+      }
+      auto first = queue_.begin();
+      if (first->first > steady_clock::now()) {
+        cv_.wait_until(lock, first->first);
+        continue;
+      }
+      auto f = std::move(first->second);
+      queue_.erase(first);
+      lock.unlock();
+      f();
+      f = nullptr; // releases what it holds outside the lock
+      lock.lock();
+    }
+  }
+
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  std::multimap<steady_clock::time_point, std::function<void()>> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+// One open event stream. At most one `poll` runs at a time: each poll schedules the next.
+class event_stream : public std::enable_shared_from_this<event_stream> {
+public:
+  event_stream(persistence::deployment_repository& repo, blocking_pool& pool,
+               std::weak_ptr<delay_thread> timer, const deployment_routes_config& cfg, uuid id,
+               int64_t after_seq, bool deleted, std::string request_id,
+               std::shared_ptr<stream_writer> writer)
+    : repo_(repo), pool_(pool), timer_(std::move(timer)), poll_interval_(cfg.poll_interval),
+      heartbeat_interval_(cfg.heartbeat_interval), id_(id), last_seq_(after_seq), deleted_(deleted),
+      request_id_(std::move(request_id)), writer_(std::move(writer)),
+      last_write_(steady_clock::now()) {
+    // nop
+  }
+
+  // Polls, ending the stream if that throws. Runs on the pool.
+  void poll_safely() {
+    try {
+      poll();
+    } catch (const std::exception& ex) {
+      log()->error("[r:{}] [d:{}] event stream failed: {}", request_id_, to_string(id_), ex.what());
+      writer_->close();
+    }
+  }
+
+private:
+  // Sends what is new, then ends the stream or schedules the next poll.
+  void poll() {
+    if (!writer_->is_open()) return;
+    for (;;) {
+      auto batch = repo_.events(id_, last_seq_, max_event_limit);
+      if (!batch) {
+        if (!is(batch.error(), errc::store_unavailable)) {
+          log()->warn("[r:{}] [d:{}] event stream ends: {}", request_id_, to_string(id_),
+                      error_detail(batch.error()));
+          writer_->close();
+          return;
+        }
+        // The database may come back: keep the stream and try again on the next tick.
+        break;
+      }
+      for (const auto& ev : *batch) {
+        if (!writer_->write(format_sse_event(std::to_string(ev.seq), event_type(ev.data),
+                                             schemas::to_api_json(ev))))
+          return;
+        last_seq_ = ev.seq;
+        last_write_ = steady_clock::now();
+        deleted_ = deleted_ || reaches_deleted(ev);
+      }
+      if (static_cast<int>(batch->size()) < max_event_limit) break;
+    }
+    if (deleted_) {
+      writer_->close();
+      return;
+    }
+    if (steady_clock::now() - last_write_ >= heartbeat_interval_) {
+      if (!writer_->write(format_sse_comment("keep-alive"))) return;
+      last_write_ = steady_clock::now();
+    }
+    schedule();
+  }
+
+  void schedule() {
+    auto timer = timer_.lock();
+    if (!timer) return writer_->close();
+    timer->after(poll_interval_, [self = shared_from_this()] {
+      if (self->writer_->is_open()) self->pool_.run([self] { self->poll_safely(); });
+    });
+  }
+
+  persistence::deployment_repository& repo_;
+  blocking_pool& pool_;
+  std::weak_ptr<delay_thread> timer_;
+  std::chrono::milliseconds poll_interval_;
+  std::chrono::milliseconds heartbeat_interval_;
+  uuid id_;
+  int64_t last_seq_;
+  bool deleted_;
+  std::string request_id_;
+  std::shared_ptr<stream_writer> writer_;
+  steady_clock::time_point last_write_;
+};
+
+std::string events_json(const std::vector<deployment_event>& events) {
+  std::string out = "[";
+  for (const auto& ev : events) {
+    if (out.size() > 1) out += ',';
+    out += schemas::to_api_json(ev);
+  }
+  out += ']';
+  return out;
+}
+
+} // namespace
+
+void add_deployment_routes(gateway& gw, const deployment_routes_dependencies& deps,
+                           deployment_routes_config cfg) {
+  auto& repo = deps.deployments;
+  auto& pool = deps.blocking;
+  auto& engine = deps.engine;
+  auto create_cx = std::make_shared<const create_context>(
+    create_context{deps.deployments, deps.templates, deps.engine, cfg.regions});
+  // Owned by the route handlers, hence by the gateway: streams hold it weakly and end when the
+  // gateway goes away.
+  auto timer = std::make_shared<delay_thread>();
+
+  gw.add_route(
+    verb::post, "/deployments",
+    [create_cx, &pool](const request& req, const route_match&, request_context& ctx,
+                       responder respond) {
+      if (auto why = check_idempotency_key(req))
+        return respond(
+          problem_for(problem{status::bad_request, std::move(*why), {}, {}}, req, ctx));
+      auto parsed = schemas::parse_create_deployment(req.body());
+      if (auto* err = std::get_if<schemas::request_error>(&parsed)) {
+        auto code = err->code == errc::malformed_request ? status::bad_request
+                                                         : status::unprocessable_entity;
+        return respond(problem_for(problem{code, err->detail, err->errors, {}}, req, ctx));
+      }
+      std::optional<persistence::idempotency_claim> claim;
+      if (auto it = req.find("Idempotency-Key"); it != req.end()) {
+        claim.emplace();
+        claim->key = std::string{it->value()};
+        claim->owner = sha256_hex(ctx.principal);
+        claim->request_hash = sha256_hex(req.body());
+      }
+      run_answering(pool, req, ctx, respond,
+                    [create_cx, body = std::get<0>(std::move(parsed)), claim = std::move(claim),
+                     req, ctx, respond]() mutable {
+                      create_deployment(*create_cx, std::move(body), std::move(claim), req, ctx,
+                                        respond);
+                    });
+    });
+
+  gw.add_route(
+    verb::get, "/deployments",
+    [&repo, &pool](const request& req, const route_match& match, request_context& ctx,
+                   responder respond) {
+      auto read = read_filter(match);
+      if (auto* errors = std::get_if<std::vector<field_error>>(&read))
+        return respond(invalid_fields(std::move(*errors), req, ctx));
+      run_answering(
+        pool, req, ctx, respond,
+        [&repo, filter = std::get<persistence::deployment_filter>(read), req, ctx, respond] {
+          auto page = repo.list(filter);
+          if (!page && filter.after && is(page.error(), errc::not_found))
+            return respond(invalid_fields({{"after", "no deployment has this id"}}, req, ctx));
+          if (!page) return respond(problem_for(page.error(), req, ctx));
+          respond(make_json_response(status::ok,
+                                     schemas::to_list_json(page->items, page->total, page->limit,
+                                                           page->offset, next_link(filter, *page)),
+                                     req.version()));
+        });
+    });
+
+  gw.add_route(verb::get, "/deployments/{id}",
+               [&repo, &pool](const request& req, const route_match& match, request_context& ctx,
+                              responder respond) {
+                 auto id = uuid::parse(match.param("id"));
+                 if (!id) return respond(unknown_deployment(match.param("id"), req, ctx));
+                 run_answering(pool, req, ctx, respond, [&repo, id = *id, req, ctx, respond] {
+                   auto rec = repo.get(id);
+                   if (!rec) return respond(problem_for(rec.error(), req, ctx));
+                   respond(
+                     make_json_response(status::ok, schemas::to_api_json(*rec), req.version()));
+                 });
+               });
+
+  gw.add_route(
+    verb::delete_, "/deployments/{id}",
+    [&repo, &pool, &engine](const request& req, const route_match& match, request_context& ctx,
+                            responder respond) {
+      auto id = uuid::parse(match.param("id"));
+      if (!id) return respond(unknown_deployment(match.param("id"), req, ctx));
+      // The row answers 404 for a DELETED deployment whatever the engine knows.
+      run_answering(pool, req, ctx, respond, [&repo, &engine, id = *id, req, ctx, respond] {
+        auto rec = repo.get(id);
+        if (!rec) return respond(problem_for(rec.error(), req, ctx));
+        if (rec->status == deployment_status::deleted)
+          return respond(unknown_deployment(to_string(id), req, ctx));
+        engine.remove(id, [req, ctx, respond](caf::expected<deployment_record> got) {
+          if (!got) return respond(problem_for(got.error(), req, ctx));
+          log()->info("[r:{}] [d:{}] deletion accepted", ctx.request_id, to_string(got->id));
+          respond(make_json_response(status::accepted, accepted_json(*got), req.version()));
+        });
+      });
+    });
+
+  gw.add_route(
+    verb::get, "/deployments/{id}/events",
+    [&repo, &pool, timer, cfg](const request& req, const route_match& match, request_context& ctx,
+                               responder respond) {
+      auto id = uuid::parse(match.param("id"));
+      if (!id) return respond(unknown_deployment(match.param("id"), req, ctx));
+      std::vector<field_error> errors;
+      auto after = read_int_param<int64_t>(match, "after", 0, 0,
+                                           std::numeric_limits<int64_t>::max(), errors);
+      auto limit = read_int_param(match, "limit", max_event_limit, 1, max_event_limit, errors);
+      if (!errors.empty()) return respond(invalid_fields(std::move(errors), req, ctx));
+      if (!accepts_event_stream(req)) {
+        return run_answering(
+          pool, req, ctx, respond, [&repo, id = *id, after, limit, req, ctx, respond] {
+            auto events = repo.events(id, after, limit);
+            if (!events) return respond(problem_for(events.error(), req, ctx));
+            respond(make_json_response(status::ok, events_json(*events), req.version()));
+          });
+      }
+      // A reconnecting client's Last-Event-ID wins over the `after` it first asked with.
+      if (auto resume = last_event_id(req))
+        after = static_cast<int64_t>(
+          std::min<std::uint64_t>(*resume, std::numeric_limits<int64_t>::max()));
+      run_answering(pool, req, ctx, respond,
+                    [&repo, &pool, weak_timer = std::weak_ptr<delay_thread>{timer}, cfg, id = *id,
+                     after, req, ctx, respond] {
+                      auto rec = repo.get(id);
+                      if (!rec) return respond(problem_for(rec.error(), req, ctx));
+                      auto writer = respond.stream(make_sse_head(req));
+                      auto stream = std::make_shared<event_stream>(
+                        repo, pool, weak_timer, cfg, id, after,
+                        rec->status == deployment_status::deleted, ctx.request_id, writer);
+                      log()->debug("[r:{}] [d:{}] event stream opened after seq {}", ctx.request_id,
+                                   to_string(id), after);
+                      stream->poll_safely();
+                    });
+    });
+}
+
+} // namespace orch::http

@@ -1,0 +1,170 @@
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <boost/test/unit_test.hpp>
+#include <prometheus/registry.h>
+#include <rapidjson/document.h>
+
+#include "fake_deployment_engine.hpp"
+#include "orch/http/api_routes.hpp"
+#include "orch/http/problem.hpp"
+#include "orch/http/server.hpp"
+#include "orch/persistence/pg_deployment_repository.hpp"
+#include "orch/persistence/pg_template_repository.hpp"
+#include "orch/persistence/pool.hpp"
+#include "orch/testing/http_client.hpp"
+#include "test_database.hpp"
+
+using namespace std::chrono_literals;
+namespace bhttp = boost::beast::http;
+using orch::testing::global_database;
+using orch::testing::header_list;
+
+namespace {
+
+constexpr auto write_key = "write-key-0123456789";
+
+constexpr auto template_body = R"({"name": "web-app-stack",
+  "vm_config": {"web": {"flavor": "m1.small", "image": "ubuntu-22.04", "count": 2}},
+  "network_config": {"cidr": "10.0.0.0/16", "subnets": {"web": "10.0.1.0/24"},
+                     "router": true}})";
+
+rapidjson::Document parse(const std::string& text) {
+  rapidjson::Document doc;
+  doc.Parse(text.c_str(), text.size());
+  BOOST_REQUIRE_MESSAGE(!doc.HasParseError(), "not JSON: " << text);
+  return doc;
+}
+
+// The API over a real server and real PostgreSQL; the engine is the unit tests' fake.
+struct api_fixture {
+  api_fixture()
+    : db(orch::persistence::pool_config{global_database::get().url(), 4}),
+      templates(orch::persistence::make_pg_template_repository(db)),
+      deployments(orch::persistence::make_pg_deployment_repository(db)), engine(*deployments),
+      blocking(4), gw(gateway_config(), registry) {
+    global_database::get().exec("TRUNCATE deployment_events, deployment_snapshots, "
+                                "idempotency_keys, deployments, deployment_templates CASCADE");
+    orch::http::add_api_routes(gw, {*templates, blocking, *deployments, &engine, {"RegionOne"}});
+    orch::http::server_config cfg;
+    cfg.error_response = orch::http::make_server_error_response;
+    srv = std::make_unique<orch::http::server>(cfg, gw.as_handler());
+    srv->start();
+    client = std::make_unique<orch::testing::http_client>("127.0.0.1", srv->port());
+    auto res = client->request(bhttp::verb::post, "/templates", template_body, keyed());
+    BOOST_REQUIRE_EQUAL(res.result_int(), 201u);
+  }
+
+  ~api_fixture() {
+    client.reset();
+    srv->stop(1s);
+    blocking.stop();
+  }
+
+  static orch::http::gateway_config gateway_config() {
+    orch::http::gateway_config cfg;
+    cfg.keys = {{write_key, orch::api_scope::write}};
+    cfg.rate_limit_per_minute = 10'000;
+    return cfg;
+  }
+
+  static header_list keyed(header_list more = {}) {
+    more.emplace_back("X-API-Key", write_key);
+    return more;
+  }
+
+  orch::testing::http_response post(const std::string& body, header_list headers = {}) {
+    return client->request(bhttp::verb::post, "/deployments", body, keyed(std::move(headers)));
+  }
+
+  // Appends a status change as an engine would, with the record's epoch.
+  void move_to(const std::string& id, orch::deployment_status to) {
+    auto uid = *orch::uuid::parse(id);
+    auto rec = deployments->get(uid);
+    BOOST_REQUIRE(rec);
+    orch::persistence::event_batch batch;
+    batch.events.push_back({0, rec->updated_at, orch::status_changed{rec->status, to}});
+    rec->status = to;
+    if (to == orch::deployment_status::deleted) rec->deleted_at = rec->updated_at;
+    batch.state = *rec;
+    BOOST_REQUIRE(deployments->append_events(uid, rec->epoch, batch));
+  }
+
+  orch::persistence::pool db;
+  std::unique_ptr<orch::persistence::template_repository> templates;
+  std::unique_ptr<orch::persistence::deployment_repository> deployments;
+  orch::testing::fake_deployment_engine engine;
+  orch::http::blocking_pool blocking;
+  prometheus::Registry registry;
+  orch::http::gateway gw;
+  std::unique_ptr<orch::http::server> srv;
+  std::unique_ptr<orch::testing::http_client> client;
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(deployments_api, api_fixture)
+
+BOOST_AUTO_TEST_CASE(a_deployment_is_created_read_listed_and_deleted) {
+  auto created = post(R"({"name": "my-app", "template": "web-app-stack",
+                          "cloud_region": "RegionOne", "parameters": {"web_count": 3}})");
+  BOOST_REQUIRE_EQUAL(created.result_int(), 202u);
+  std::string id = parse(created.body())["id"].GetString();
+  BOOST_TEST(created[bhttp::field::location] == "/deployments/" + id);
+  BOOST_TEST(engine.started().size() == 1u);
+
+  auto read = client->get("/deployments/" + id, keyed());
+  BOOST_REQUIRE_EQUAL(read.result_int(), 200u);
+  auto doc = parse(read.body());
+  BOOST_TEST(std::string{doc["status"].GetString()} == "PENDING");
+  BOOST_TEST(doc["template"]["vm_config"]["web"]["count"].GetInt() == 3);
+
+  auto list = parse(client->get("/deployments?name=my-", keyed()).body());
+  BOOST_TEST(list["total"].GetInt() == 1);
+
+  auto removed = client->request(bhttp::verb::delete_, "/deployments/" + id, {}, keyed());
+  BOOST_TEST(removed.result_int() == 202u);
+  BOOST_TEST(std::string{parse(removed.body())["status"].GetString()} == "DELETING");
+  auto events = parse(client->get("/deployments/" + id + "/events", keyed()).body());
+  BOOST_REQUIRE_EQUAL(events.Size(), 1u);
+  BOOST_TEST(std::string{events[0]["data"]["to"].GetString()} == "DELETING");
+}
+
+BOOST_AUTO_TEST_CASE(an_idempotency_key_replays_from_postgresql_and_refuses_another_body) {
+  auto body = R"({"name": "once", "template": "web-app-stack", "cloud_region": "RegionOne"})";
+  header_list key{{"Idempotency-Key", "integration-1"}};
+  auto first = post(body, key);
+  BOOST_REQUIRE_EQUAL(first.result_int(), 202u);
+  auto again = post(body, key);
+  BOOST_TEST(again.result_int() == 202u);
+  BOOST_TEST(again[bhttp::field::location] == first[bhttp::field::location]);
+  BOOST_TEST(again.body() == first.body());
+  BOOST_TEST(again["Idempotent-Replayed"] == "true");
+  auto other = post(R"({"name": "twice", "template": "web-app-stack",
+                        "cloud_region": "RegionOne"})",
+                    key);
+  BOOST_TEST(other.result_int() == 409u);
+  BOOST_TEST(engine.started().size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(an_event_stream_delivers_live_events_and_ends_at_deleted) {
+  auto created = post(R"({"name": "streamed", "template": "web-app-stack",
+                          "cloud_region": "RegionOne"})");
+  std::string id = parse(created.body())["id"].GetString();
+  move_to(id, orch::deployment_status::in_progress);
+  orch::testing::raw_socket sock{"127.0.0.1", srv->port()};
+  sock.send("GET /deployments/" + id
+            + "/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nX-API-Key: " + write_key
+            + "\r\n\r\n");
+  sock.read_until("id: 1\nevent: status_changed\n");
+  move_to(id, orch::deployment_status::deleting);
+  sock.read_until("id: 2\n");
+  move_to(id, orch::deployment_status::deleted);
+  auto text = sock.read_until_close();
+  BOOST_TEST(text.find("HTTP/1.1 200") == 0u);
+  BOOST_TEST(text.find("text/event-stream") != std::string::npos);
+  BOOST_TEST(text.find("\"to\":\"DELETED\"") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
