@@ -18,11 +18,19 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <caf/all.hpp>
+
+#include "orch/actors/engine.hpp"
 #include "orch/config.hpp"
 #include "orch/errc.hpp"
 #include "orch/http/api_routes.hpp"
 #include "orch/http/blocking_pool.hpp"
+#include "orch/http/client_transport.hpp"
 #include "orch/http/gateway.hpp"
+#include "orch/http/openstack_metrics.hpp"
 #include "orch/http/problem.hpp"
 #include "orch/http/server.hpp"
 #include "orch/logging.hpp"
@@ -194,14 +202,58 @@ int run_serve() {
   // pooled connection keeps every connection busy without queueing on the pool itself.
   orch::http::blocking_pool blocking{static_cast<std::size_t>(cfg->database.pool_size)};
 
+  // The actor system outlives everything that sends to it; its scheduler gets one thread per
+  // core (caf-0.17 notes, section 12: `sharing` wakes up faster on small machines).
+  caf::actor_system_config caf_cfg;
+  caf_cfg.set("scheduler.policy", caf::atom("sharing"));
+  caf_cfg.set("scheduler.max-threads", std::max(2u, std::thread::hardware_concurrency()));
+  caf_cfg.add_error_category(caf::atom("orch"),
+                             [](uint8_t code, caf::atom_value, const caf::message& ctx) {
+                               return "orch::" + to_string(static_cast<orch::errc>(code))
+                                      + (ctx.empty() ? "" : " " + caf::to_string(ctx));
+                             });
+  caf::actor_system actor_sys{caf_cfg};
+  // The OpenStack client is not thread-safe: it and its transport run on one io thread.
+  orch::http::openstack_metrics os_metrics{*registry};
+  boost::asio::io_context cloud_io{1};
+  auto cloud_work = boost::asio::make_work_guard(cloud_io);
+  auto transport = orch::http::client_transport::make(
+    cloud_io.get_executor(), orch::http::make_transport_config(cfg->openstack));
+  if (!transport) {
+    log->error("invalid OpenStack transport settings: {}", orch::error_detail(transport.error()));
+    return exit_usage;
+  }
+  orch::actors::openstack_commands_config cloud_cfg;
+  cloud_cfg.client = orch::openstack::make_client_config(cfg->openstack);
+  auto cloud = orch::actors::make_openstack_commands(
+    cloud_cfg, **transport, **transport, **transport,
+    [&cloud_io](std::function<void()> fn) { boost::asio::post(cloud_io, std::move(fn)); },
+    &os_metrics);
+  std::thread cloud_thread{[&cloud_io] { cloud_io.run(); }};
+  orch::actors::actor_metrics actor_metrics{*registry};
+  orch::actors::engine_config engine_cfg;
+  engine_cfg.store_workers = static_cast<std::size_t>(cfg->database.pool_size);
+  auto engine = orch::actors::spawn_deployment_engine(
+    actor_sys, engine_cfg,
+    orch::actors::engine_deps{*deployments, {{cfg->openstack.region, cloud}}, &actor_metrics});
+  // Shutdown order (caf-0.17 notes, section 11): HTTP drained first, then the engine and every
+  // actor, then the cloud's io thread.
+  auto stop_actors = [&] {
+    engine.reset();
+    actor_sys.await_all_actors_done();
+    cloud_work.reset();
+    cloud_io.stop();
+    if (cloud_thread.joinable()) cloud_thread.join();
+  };
+
   orch::http::gateway_config gw_cfg;
   gw_cfg.keys = cfg->http.api_keys;
   gw_cfg.cors_origins = cfg->http.cors_origins;
   gw_cfg.rate_limit_per_minute = cfg->http.rate_limit_per_minute;
   orch::http::gateway gw{gw_cfg, *registry};
-  // The deployment routes join once the deployment engine is wired in (engine = nullptr).
   orch::http::add_api_routes(
-    gw, {*templates, blocking, *deployments, nullptr, {cfg->openstack.region}});
+    gw, {*templates, blocking, *deployments, engine.get(), {cfg->openstack.region}});
+  gw.add_readiness_check("openstack", os_metrics.readiness_check());
   gw.add_readiness_check("database", [&db, &blocking](auto done) {
     blocking.run([&db, done] {
       auto err = db.ping();
@@ -223,6 +275,7 @@ int run_serve() {
     srv.start();
   } catch (const std::exception& e) {
     log->error("cannot listen on {}:{}: {}", srv_cfg.host, srv_cfg.port, e.what());
+    stop_actors();
     return exit_failure;
   }
   log->info("listening on http://{}:{}", srv_cfg.host, srv.port());
@@ -231,7 +284,9 @@ int run_serve() {
   sigwait(&stop_signals, &sig);
   log->info("received {}, draining in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   srv.stop(std::chrono::seconds{10});
+  // Handler work still queued after the drain may call the engine (DELETE): run it out first.
   blocking.stop();
+  stop_actors();
   log->info("stopped");
   spdlog::shutdown();
   return exit_ok;

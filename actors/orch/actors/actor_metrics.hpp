@@ -1,0 +1,46 @@
+#pragma once
+
+#include <string>
+
+namespace prometheus {
+class Registry;
+template <typename T>
+class Family;
+class Counter;
+class Gauge;
+class Histogram;
+} // namespace prometheus
+
+namespace orch::actors {
+
+/// The actor system's Prometheus series. Built once per process; thread-safe (prometheus-cpp
+/// metrics are).
+///
+/// - `deployments_total{status}`: operations that ended (`completed`, `failed`, `deleted`),
+/// - `deployment_duration_seconds{status}`: their duration, from start to the end status,
+/// - `workflow_execution_duration_seconds{workflow}`: one cloud command (`create_server`, ...),
+/// - `actors_live{kind}`: running `deployment`, `child` and `cloud` actors,
+/// - `actor_restarts_total{kind}`: restarts by a supervisor.
+class actor_metrics {
+public:
+  explicit actor_metrics(prometheus::Registry& registry);
+
+  void deployment_finished(const std::string& status, double seconds);
+
+  void workflow_finished(const std::string& workflow, double seconds);
+
+  void actor_started(const std::string& kind);
+
+  void actor_stopped(const std::string& kind);
+
+  void actor_restarted(const std::string& kind);
+
+private:
+  prometheus::Family<prometheus::Counter>& deployments_;
+  prometheus::Family<prometheus::Histogram>& deployment_duration_;
+  prometheus::Family<prometheus::Histogram>& workflow_duration_;
+  prometheus::Family<prometheus::Gauge>& live_;
+  prometheus::Family<prometheus::Counter>& restarts_;
+};
+
+} // namespace orch::actors

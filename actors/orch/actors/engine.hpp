@@ -1,0 +1,80 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "orch/actors/actor_metrics.hpp"
+#include "orch/actors/cloud_commands.hpp"
+#include "orch/actors/deployment_engine.hpp"
+#include "orch/deployment/restart_budget.hpp"
+#include "orch/persistence/deployment_repository.hpp"
+#include "orch/time.hpp"
+
+namespace caf {
+class actor_system;
+} // namespace caf
+
+namespace orch::actors {
+
+/// Settings of the deployment engine.
+struct engine_config {
+  /// Store actors in front of the repository (`DATABASE_POOL_SIZE`).
+  std::size_t store_workers = 4;
+  /// Store actors are `caf::detached` (own thread each) because the PostgreSQL repository
+  /// blocks. Unit tests with an in-memory repository turn this off to stay deterministic.
+  bool detached_store = true;
+  /// Cloud commands a deployment runs at the same time at most.
+  std::size_t max_parallel_commands = 8;
+  /// A deployment with nothing to do stops its actor after this long (passivation).
+  std::chrono::milliseconds idle_timeout{30'000};
+  /// Delay before a failed (not fenced) write is tried again.
+  std::chrono::milliseconds store_retry_delay{1'000};
+  /// Timeout of every request to a store actor.
+  std::chrono::milliseconds store_timeout{60'000};
+  /// A snapshot is written at every status change and every this many events.
+  int64_t snapshot_every = 50;
+  /// Restarts of a crashed child (VM, network, volume) actor per deployment.
+  restart_budget_config child_restarts;
+  /// Restarts of a crashed deployment actor. Once spent, the deployment's running operation is
+  /// ended as FAILED (`actor_crashed`, with the last crash reason).
+  restart_budget_config deployment_restarts;
+  /// Start every unfinished deployment of the repository when the engine starts.
+  bool resume_unfinished = true;
+  /// Fault injection for tests: the n-th command (1-based, counted over the engine) handed to
+  /// a child actor makes that child throw before it acts; 0 never.
+  int crash_child_on_command = 0;
+  /// With `crash_child_on_command`: this many consecutive commands crash their child.
+  int crash_child_times = 1;
+  /// Fault injection for tests: the n-th deployment actor start (1-based) throws after
+  /// loading; 0 never.
+  int crash_deployment_on_start = 0;
+  /// With `crash_deployment_on_start`: this many consecutive starts crash.
+  int crash_deployment_times = 1;
+  /// Wall-clock time stamped on events; the system clock unless set.
+  std::function<timestamp()> wall_clock;
+};
+
+/// What the engine works with. The repository, the clouds and the metrics must outlive the
+/// engine's actors (`caf::actor_system::await_all_actors_done` after destroying the engine).
+struct engine_deps {
+  persistence::deployment_repository& repository;
+  /// Region name -> its cloud. A deployment whose region is not listed uses the only cloud if
+  /// there is exactly one, else fails its steps with `invalid_config`.
+  std::map<std::string, std::shared_ptr<cloud_commands>> clouds;
+  /// Optional.
+  actor_metrics* metrics = nullptr;
+};
+
+/// Spawns the node's deployment manager (supervisor of one actor per running deployment), its
+/// store pool and one cloud actor per region, and starts every unfinished deployment if
+/// `resume_unfinished`. Destroying the result sends an exit to all of them; the caller then
+/// lets the actor system wait for them.
+std::unique_ptr<deployment_engine> spawn_deployment_engine(caf::actor_system& sys,
+                                                           engine_config cfg, engine_deps deps);
+
+} // namespace orch::actors

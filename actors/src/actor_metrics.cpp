@@ -1,0 +1,71 @@
+#include "orch/actors/actor_metrics.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+namespace orch::actors {
+
+namespace {
+
+const prometheus::Histogram::BucketBoundaries& deployment_buckets() {
+  static const prometheus::Histogram::BucketBoundaries buckets{1,   5,   15,   30,   60,  120,
+                                                               300, 600, 1200, 1800, 3600};
+  return buckets;
+}
+
+const prometheus::Histogram::BucketBoundaries& workflow_buckets() {
+  static const prometheus::Histogram::BucketBoundaries buckets{
+    0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600};
+  return buckets;
+}
+
+} // namespace
+
+actor_metrics::actor_metrics(prometheus::Registry& registry)
+  : deployments_(prometheus::BuildCounter()
+                   .Name("deployments_total")
+                   .Help("Deployment operations that ended, by final status")
+                   .Register(registry)),
+    deployment_duration_(prometheus::BuildHistogram()
+                           .Name("deployment_duration_seconds")
+                           .Help("Duration of deployment operations, by final status")
+                           .Register(registry)),
+    workflow_duration_(prometheus::BuildHistogram()
+                         .Name("workflow_execution_duration_seconds")
+                         .Help("Duration of one cloud command of a deployment, by command")
+                         .Register(registry)),
+    live_(prometheus::BuildGauge()
+            .Name("actors_live")
+            .Help("Running actors, by kind")
+            .Register(registry)),
+    restarts_(prometheus::BuildCounter()
+                .Name("actor_restarts_total")
+                .Help("Actors restarted by their supervisor, by kind")
+                .Register(registry)) {
+  // nop
+}
+
+void actor_metrics::deployment_finished(const std::string& status, double seconds) {
+  deployments_.Add({{"status", status}}).Increment();
+  deployment_duration_.Add({{"status", status}}, deployment_buckets()).Observe(seconds);
+}
+
+void actor_metrics::workflow_finished(const std::string& workflow, double seconds) {
+  workflow_duration_.Add({{"workflow", workflow}}, workflow_buckets()).Observe(seconds);
+}
+
+void actor_metrics::actor_started(const std::string& kind) {
+  live_.Add({{"kind", kind}}).Increment();
+}
+
+void actor_metrics::actor_stopped(const std::string& kind) {
+  live_.Add({{"kind", kind}}).Decrement();
+}
+
+void actor_metrics::actor_restarted(const std::string& kind) {
+  restarts_.Add({{"kind", kind}}).Increment();
+}
+
+} // namespace orch::actors

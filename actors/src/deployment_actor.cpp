@@ -1,0 +1,557 @@
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <deque>
+#include <optional>
+#include <set>
+#include <stdexcept>
+
+#include "orch/deployment/restart_budget.hpp"
+#include "orch/errc.hpp"
+#include "orch/logging.hpp"
+#include "runtime.hpp"
+
+namespace orch::actors {
+
+namespace {
+
+constexpr const char* command_names[] = {
+  "record_event",          "find_by_tag",
+  "create_network",        "create_subnet",
+  "create_router",         "set_router_gateway",
+  "add_router_interface",  "create_server",
+  "wait_server_active",    "create_volume",
+  "wait_volume_available", "attach_volume",
+  "detach_volume",         "remove_router_interface",
+  "clear_router_gateway",  "delete_resource",
+};
+static_assert(std::size(command_names) == std::variant_size_v<deployment_command>);
+
+template <class... Fs>
+struct overloaded : Fs... {
+  using Fs::operator()...;
+};
+template <class... Fs>
+overloaded(Fs...) -> overloaded<Fs...>;
+
+/// The resource kind a command works on, for the `step_failed` of a crashed child.
+resource_kind kind_of(const deployment_command& cmd) {
+  return std::visit(
+    overloaded{
+      [](const record_event&) { return resource_kind::network; },
+      [](const find_by_tag& c) { return c.kind; },
+      [](const create_network&) { return resource_kind::network; },
+      [](const create_subnet&) { return resource_kind::subnet; },
+      [](const create_router&) { return resource_kind::router; },
+      [](const set_router_gateway&) { return resource_kind::router_gateway; },
+      [](const add_router_interface&) { return resource_kind::router_interface; },
+      [](const create_server&) { return resource_kind::server; },
+      [](const wait_server_active&) { return resource_kind::server; },
+      [](const create_volume&) { return resource_kind::volume; },
+      [](const wait_volume_available&) { return resource_kind::volume; },
+      [](const attach_volume&) { return resource_kind::volume_attachment; },
+      [](const detach_volume&) { return resource_kind::volume_attachment; },
+      [](const remove_router_interface&) { return resource_kind::router_interface; },
+      [](const clear_router_gateway&) { return resource_kind::router_gateway; },
+      [](const delete_resource& c) { return c.kind; },
+    },
+    cmd);
+}
+
+/// The child actor that runs a command: one per VM, one per volume (with its attachment) and
+/// one for the network with its subnets and router.
+std::string child_key(const deployment_command& cmd) {
+  auto logical = logical_name_of(cmd);
+  auto colon = logical.find(':');
+  if (colon == std::string::npos) return "network";
+  auto prefix = logical.substr(0, colon);
+  if (prefix == "vm") return logical;
+  if (prefix == "volume" || prefix == "attachment") return "volume:" + logical.substr(colon + 1);
+  return "network";
+}
+
+std::string lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+/// Runs the cloud commands of one resource for its deployment actor: forwards each to the
+/// cloud actor and reports the outcome back. Has no state of its own, so a restart only has
+/// to re-issue the commands that were out.
+caf::behavior child_actor(caf::event_based_actor* self, caf::actor parent, caf::actor cloud,
+                          uuid deployment, actor_metrics* metrics) {
+  if (metrics) {
+    metrics->actor_started("child");
+    self->attach_functor([metrics](const caf::error&) { metrics->actor_stopped("child"); });
+  }
+  return {
+    [=](run_atom, uint64_t cmd_id, deployment_command& cmd, bool crash) {
+      if (crash) throw std::runtime_error("injected fault in child actor");
+      self->send(cloud, run_atom::value, cmd_id, deployment, std::move(cmd));
+    },
+    [=](result_atom, uint64_t cmd_id, input_event& ev) {
+      self->send(parent, result_atom::value, cmd_id, std::move(ev));
+    },
+  };
+}
+
+} // namespace
+
+struct deployment_state {
+  static inline const char* name = "deployment";
+
+  enum class phase { loading, running };
+
+  struct running_command {
+    deployment_command cmd;
+    std::string child;
+    std::chrono::steady_clock::time_point started;
+    /// The operation it was issued for (see `operation_generation`).
+    uint64_t generation = 0;
+  };
+
+  struct child_entry {
+    caf::actor hdl;
+    restart_budget budget;
+  };
+
+  struct delete_waiter {
+    caf::response_promise rp;
+    /// Answer once this many record_events are committed.
+    uint64_t after_records = 0;
+  };
+
+  context_ptr ctx;
+  uuid id;
+  std::string log_id;
+  phase ph = phase::loading;
+  std::optional<deployment_fsm> fsm;
+  /// The record as stored: the fold of every committed event.
+  deployment_record committed;
+  int64_t epoch = 0;
+  int64_t events_since_snapshot = 0;
+  /// Commands not started yet, in the order the machine returned them.
+  std::deque<deployment_command> backlog;
+  /// Commands free to start: no uncommitted record_event came before them.
+  std::deque<deployment_command> ready;
+  /// How many record_events (the first ones of the backlog) are being committed; 0 if none.
+  size_t committing = 0;
+  uint64_t records_queued = 0;
+  uint64_t records_committed = 0;
+  std::map<uint64_t, running_command> running;
+  uint64_t next_command = 1;
+  std::map<std::string, child_entry> children;
+  std::map<caf::actor_addr, std::string> child_of;
+  /// Shared with the exit hook, which must not touch the state.
+  std::shared_ptr<std::set<caf::actor>> live = std::make_shared<std::set<caf::actor>>();
+  bool delete_requested = false;
+  std::vector<delete_waiter> delete_waiters;
+  uint64_t idle_generation = 0;
+  /// Bumped when a delete cancels the running operation: the machine forgets that operation's
+  /// waits, so their late answers must not reach it (they would match the delete's own step
+  /// for the same resource).
+  uint64_t operation_generation = 0;
+  caf::actor cloud;
+  /// Set when the supervisor's restart budget is spent: the reason of the last crash.
+  std::optional<std::string> give_up;
+};
+
+namespace {
+
+using self_ptr = caf::stateful_actor<deployment_state>*;
+
+std::shared_ptr<spdlog::logger> log() {
+  return orch::logger("orch.actors");
+}
+
+void pump(self_ptr self);
+
+void deliver_delete_waiters(self_ptr self) {
+  auto& st = self->state;
+  auto& ws = st.delete_waiters;
+  for (auto i = ws.begin(); i != ws.end();) {
+    if (st.records_committed >= i->after_records) {
+      i->rp.deliver(st.committed);
+      i = ws.erase(i);
+    } else {
+      ++i;
+    }
+  }
+}
+
+void fail_delete_waiters(self_ptr self, const caf::error& err) {
+  for (auto& w : self->state.delete_waiters) w.rp.deliver(err);
+  self->state.delete_waiters.clear();
+}
+
+/// Feeds one input to the machine and queues what it answers.
+caf::error apply_input(self_ptr self, input_event ev) {
+  auto& st = self->state;
+  auto now = st.ctx->now();
+  std::visit([now](auto& x) { x.at = now; }, ev);
+  auto cmds = st.fsm->apply(ev);
+  if (!cmds) return std::move(cmds.error());
+  for (auto& cmd : *cmds) {
+    if (std::holds_alternative<record_event>(cmd)) ++st.records_queued;
+    st.backlog.push_back(std::move(cmd));
+  }
+  return caf::none;
+}
+
+void observe_batch(self_ptr self, const std::vector<deployment_event>& events,
+                   const deployment_record& before) {
+  auto* metrics = self->state.ctx->metrics;
+  if (metrics == nullptr) return;
+  auto started
+    = before.operation ? std::optional<timestamp>{before.operation->started_at} : std::nullopt;
+  for (const auto& ev : events) {
+    if (std::holds_alternative<operation_started>(ev.data)) {
+      started = ev.at;
+    } else if (const auto* sc = std::get_if<status_changed>(&ev.data)) {
+      if (sc->to == deployment_status::completed || sc->to == deployment_status::failed
+          || sc->to == deployment_status::deleted) {
+        double secs = started ? std::chrono::duration<double>(ev.at - *started).count() : 0.0;
+        metrics->deployment_finished(lower(to_string(sc->to)), std::max(secs, 0.0));
+      }
+    }
+  }
+}
+
+/// Commits every record_event of the backlog as one batch. The commands between them wait in
+/// the backlog until the batch is stored; those before the first one are already `ready`.
+void commit_front(self_ptr self) {
+  auto& st = self->state;
+  std::vector<deployment_event> events;
+  for (const auto& cmd : st.backlog)
+    if (const auto* rec = std::get_if<record_event>(&cmd)) events.push_back(rec->event);
+  persistence::event_batch batch;
+  batch.state = fold(st.committed, events);
+  batch.state.epoch = st.epoch;
+  batch.snapshot = needs_snapshot(events, st.events_since_snapshot, st.ctx->cfg.snapshot_every);
+  batch.events = std::move(events);
+  st.committing = batch.events.size();
+  self
+    ->request(st.ctx->store(), st.ctx->cfg.store_timeout, append_atom::value, st.id, st.epoch,
+              batch)
+    .then(
+      [=](int64_t) {
+        auto& s = self->state;
+        auto n = s.committing;
+        observe_batch(self, batch.events, s.committed);
+        s.committed = batch.state;
+        s.events_since_snapshot = batch.snapshot ? 0 : s.events_since_snapshot + int64_t(n);
+        auto left = n;
+        std::erase_if(s.backlog, [&left](const deployment_command& cmd) {
+          if (left == 0 || !std::holds_alternative<record_event>(cmd)) return false;
+          --left;
+          return true;
+        });
+        s.records_committed += n;
+        s.committing = 0;
+        deliver_delete_waiters(self);
+        pump(self);
+      },
+      [=](caf::error& err) {
+        auto& s = self->state;
+        s.committing = 0;
+        if (is(err, errc::conflict)) {
+          // Another owner claimed the deployment: it carries on, we stop.
+          log()->warn("[d:{}] fenced out (epoch {}), stopping", s.log_id, s.epoch);
+          fail_delete_waiters(self, make_error(errc::conflict, "deployment taken over"));
+          self->quit();
+          return;
+        }
+        log()->warn("[d:{}] commit failed ({}), retrying in {} ms", s.log_id,
+                    self->system().render(err), s.ctx->cfg.store_retry_delay.count());
+        self->delayed_send(self, s.ctx->cfg.store_retry_delay, commit_atom::value);
+      });
+}
+
+caf::actor spawn_child(self_ptr self, const std::string& key) {
+  auto& st = self->state;
+  auto hdl = self->spawn(child_actor, caf::actor{self}, st.cloud, st.id, st.ctx->metrics);
+  self->monitor(hdl);
+  st.live->insert(hdl);
+  st.child_of[hdl.address()] = key;
+  auto& entry
+    = st.children
+        .try_emplace(key,
+                     deployment_state::child_entry{{}, restart_budget{st.ctx->cfg.child_restarts}})
+        .first->second;
+  entry.hdl = hdl;
+  return hdl;
+}
+
+void send_to_child(self_ptr self, uint64_t cmd_id, const std::string& key,
+                   const deployment_command& cmd) {
+  auto& st = self->state;
+  auto i = st.children.find(key);
+  auto hdl = i != st.children.end() && i->second.hdl ? i->second.hdl : spawn_child(self, key);
+  auto crash_at = st.ctx->cfg.crash_child_on_command;
+  auto n = st.ctx->child_commands.fetch_add(1) + 1;
+  bool crash = crash_at > 0 && n >= crash_at && n < crash_at + st.ctx->cfg.crash_child_times;
+  self->send(hdl, run_atom::value, cmd_id, cmd, crash);
+}
+
+void dispatch(self_ptr self, deployment_command cmd) {
+  auto& st = self->state;
+  auto cmd_id = st.next_command++;
+  auto key = child_key(cmd);
+  st.running.emplace(cmd_id,
+                     deployment_state::running_command{cmd, key, std::chrono::steady_clock::now()});
+  if (!st.cloud) {
+    self->send(
+      self, result_atom::value, cmd_id,
+      input_event{step_failed{kind_of(cmd),
+                              logical_name_of(cmd),
+                              "invalid_config",
+                              "no cloud configured for region '" + st.committed.cloud_region + "'",
+                              {}}});
+    return;
+  }
+  send_to_child(self, cmd_id, key, cmd);
+}
+
+void schedule_idle(self_ptr self) {
+  auto& st = self->state;
+  auto gen = ++st.idle_generation;
+  self->delayed_send(self, st.ctx->cfg.idle_timeout, idle_atom::value, gen);
+}
+
+/// Moves the work forward: commands no uncommitted record precedes become ready, the records
+/// are committed, ready commands start up to the limit.
+void pump(self_ptr self) {
+  auto& st = self->state;
+  if (st.ph != deployment_state::phase::running) return;
+  if (st.committing == 0)
+    while (!st.backlog.empty() && !std::holds_alternative<record_event>(st.backlog.front())) {
+      st.ready.push_back(std::move(st.backlog.front()));
+      st.backlog.pop_front();
+    }
+  if (st.committing == 0 && !st.backlog.empty()) commit_front(self);
+  while (!st.ready.empty() && st.running.size() < st.ctx->cfg.max_parallel_commands) {
+    auto cmd = std::move(st.ready.front());
+    st.ready.pop_front();
+    dispatch(self, std::move(cmd));
+  }
+  if (st.backlog.empty() && st.ready.empty() && st.running.empty() && st.committing == 0)
+    schedule_idle(self);
+}
+
+void begin_delete(self_ptr self) {
+  auto& st = self->state;
+  auto status = st.fsm->state().status;
+  if (status == deployment_status::deleted) {
+    fail_delete_waiters(self,
+                        make_error(errc::not_found, "deployment " + st.log_id + " is deleted"));
+    return;
+  }
+  if (status != deployment_status::deleting) {
+    if (auto err = apply_input(self, start_delete{}); err) {
+      fail_delete_waiters(self, err);
+      return;
+    }
+    ++st.operation_generation;
+    // The machine forgot the cancelled operation's waits: free their slots now (a boot may
+    // take minutes) and drop their answers when they come.
+    std::erase_if(st.running, [](const auto& kv) {
+      return std::holds_alternative<wait_server_active>(kv.second.cmd)
+             || std::holds_alternative<wait_volume_available>(kv.second.cmd);
+    });
+    auto is_wait = [](const deployment_command& cmd) {
+      return std::holds_alternative<wait_server_active>(cmd)
+             || std::holds_alternative<wait_volume_available>(cmd);
+    };
+    // A delete issues no waits, so every wait still queued belongs to the cancelled deploy.
+    std::erase_if(st.ready, is_wait);
+    std::erase_if(st.backlog, is_wait);
+  }
+  for (auto& w : st.delete_waiters) w.after_records = st.records_queued;
+  deliver_delete_waiters(self);
+  pump(self);
+}
+
+/// Ends the running operation as FAILED without the machine, which keeps crashing the actor:
+/// the events go straight to the log, and the machine is rebuilt on top of them.
+void give_up_operation(self_ptr self) {
+  auto& st = self->state;
+  auto status = st.committed.status;
+  if (!is_busy(status)) return schedule_idle(self);
+  auto now = st.ctx->now();
+  operation_error error{"actor_crashed", "deployment actor crashed repeatedly: " + *st.give_up, {}};
+  std::vector<deployment_event> events{
+    deployment_event{0, now, error_reported{error}},
+    deployment_event{0, now, operation_finished{operation_status::failed, error}},
+    deployment_event{0, now, status_changed{status, deployment_status::failed}},
+  };
+  st.fsm.emplace(fold(st.committed, events));
+  for (auto& ev : events) {
+    st.backlog.push_back(record_event{std::move(ev)});
+    ++st.records_queued;
+  }
+  log()->error("[d:{}] giving up: {}", st.log_id, error.message);
+  pump(self);
+}
+
+void on_loaded(self_ptr self, persistence::stored_history hist) {
+  auto& st = self->state;
+  st.committed = fold(std::move(hist.snapshot), hist.tail);
+  st.committed.epoch = st.epoch;
+  st.events_since_snapshot = static_cast<int64_t>(hist.tail.size());
+  st.fsm.emplace(st.committed);
+  st.cloud = st.ctx->cloud_for(st.committed.cloud_region);
+  st.ph = deployment_state::phase::running;
+  if (st.give_up) {
+    fail_delete_waiters(self,
+                        make_error(errc::unavailable, "the deployment's actor keeps crashing"));
+    return give_up_operation(self);
+  }
+  auto crash_at = st.ctx->cfg.crash_deployment_on_start;
+  auto n = st.ctx->deployment_starts.fetch_add(1) + 1;
+  if (crash_at > 0 && n >= crash_at && n < crash_at + st.ctx->cfg.crash_deployment_times)
+    throw std::runtime_error("injected fault in deployment actor");
+  log()->info("[d:{}] loaded at epoch {}, status {}", st.log_id, st.epoch,
+              to_string(st.committed.status));
+  if (st.delete_requested) return begin_delete(self);
+  caf::error err;
+  if (st.committed.status == deployment_status::pending)
+    err = apply_input(self, start_deploy{});
+  else if (is_busy(st.committed.status))
+    err = apply_input(self, resume{});
+  if (err) log()->error("[d:{}] cannot start: {}", st.log_id, self->system().render(err));
+  pump(self);
+}
+
+void on_child_down(self_ptr self, const caf::down_msg& dm) {
+  auto& st = self->state;
+  auto i = st.child_of.find(dm.source);
+  if (i == st.child_of.end()) return;
+  auto key = i->second;
+  st.child_of.erase(i);
+  auto& entry = st.children[key];
+  st.live->erase(entry.hdl);
+  entry.hdl = nullptr;
+  if (!dm.reason || dm.reason == caf::exit_reason::user_shutdown) return;
+  auto decision = entry.budget.on_failure(self->clock().now());
+  auto why = self->system().render(dm.reason);
+  if (decision.restart) {
+    log()->warn("[d:{}] child {} crashed ({}), restarting in {} ms", st.log_id, key, why,
+                decision.delay.count());
+    if (st.ctx->metrics) st.ctx->metrics->actor_restarted("child");
+    self->delayed_send(self, decision.delay, restart_atom::value, key);
+    return;
+  }
+  log()->error("[d:{}] child {} crashed ({}) and its restart budget is spent", st.log_id, key, why);
+  std::vector<uint64_t> lost;
+  for (const auto& [cmd_id, rc] : st.running)
+    if (rc.child == key) lost.push_back(cmd_id);
+  for (auto cmd_id : lost) {
+    auto cmd = st.running.at(cmd_id).cmd;
+    st.running.erase(cmd_id);
+    auto err = apply_input(self, step_failed{kind_of(cmd),
+                                             logical_name_of(cmd),
+                                             "actor_crashed",
+                                             "actor " + key + " crashed repeatedly: " + why,
+                                             {}});
+    if (err) log()->warn("[d:{}] {}", st.log_id, self->system().render(err));
+  }
+  pump(self);
+}
+
+caf::behavior deployment_actor(self_ptr self, context_ptr ctx, uuid id,
+                               std::optional<std::string> give_up) {
+  auto& st = self->state;
+  st.ctx = std::move(ctx);
+  st.give_up = std::move(give_up);
+  st.id = id;
+  st.log_id = to_string(id);
+  if (auto* m = st.ctx->metrics) {
+    m->actor_started("deployment");
+    self->attach_functor([m](const caf::error&) { m->actor_stopped("deployment"); });
+  }
+  self->attach_functor([live = st.live](const caf::error&) {
+    for (const auto& c : *live) caf::anon_send_exit(c, caf::exit_reason::user_shutdown);
+  });
+  self->set_down_handler([=](caf::down_msg& dm) { on_child_down(self, dm); });
+  self->set_error_handler([=](caf::error& err) {
+    log()->warn("[d:{}] stray error: {}", self->state.log_id, self->system().render(err));
+  });
+  auto abandon = [=](const char* what, caf::error& err) {
+    // Nothing was changed: quitting with the error lets the manager retry within its budget.
+    log()->error("[d:{}] {} failed: {}", self->state.log_id, what, self->system().render(err));
+    fail_delete_waiters(self, err);
+    self->quit(err);
+  };
+  auto timeout = st.ctx->cfg.store_timeout;
+  self->request(st.ctx->store(), timeout, claim_atom::value, id)
+    .then(
+      [=](int64_t epoch) {
+        self->state.epoch = epoch;
+        self->request(self->state.ctx->store(), timeout, load_atom::value, id)
+          .then([=](persistence::stored_history& hist) { on_loaded(self, std::move(hist)); },
+                [=](caf::error& err) { abandon("load", err); });
+      },
+      [=](caf::error& err) {
+        if (is(err, errc::not_found)) {
+          fail_delete_waiters(self, err);
+          return self->quit();
+        }
+        abandon("claim", err);
+      });
+  return {
+    [=](result_atom, uint64_t cmd_id, input_event& ev) {
+      auto& s = self->state;
+      auto i = s.running.find(cmd_id);
+      if (i == s.running.end()) return; // answered before (re-issued after a crash)
+      if (auto* m = s.ctx->metrics)
+        m->workflow_finished(
+          command_names[i->second.cmd.index()],
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - i->second.started)
+            .count());
+      bool stale = i->second.generation != s.operation_generation
+                   && (std::holds_alternative<wait_server_active>(i->second.cmd)
+                       || std::holds_alternative<wait_volume_available>(i->second.cmd));
+      s.running.erase(i);
+      if (stale) return pump(self);
+      if (auto err = apply_input(self, std::move(ev)); err)
+        log()->debug("[d:{}] result ignored: {}", s.log_id, self->system().render(err));
+      pump(self);
+    },
+    [=](caf::delete_atom) -> caf::result<deployment_record> {
+      auto& s = self->state;
+      auto rp = self->make_response_promise();
+      s.delete_waiters.push_back({rp, UINT64_MAX});
+      if (s.ph == deployment_state::phase::loading)
+        s.delete_requested = true;
+      else
+        begin_delete(self);
+      return caf::delegated<deployment_record>{};
+    },
+    [=](commit_atom) { pump(self); },
+    [=](restart_atom, const std::string& key) {
+      auto& s = self->state;
+      std::vector<std::pair<uint64_t, deployment_command>> again;
+      for (const auto& [cmd_id, rc] : s.running)
+        if (rc.child == key) again.emplace_back(cmd_id, rc.cmd);
+      for (const auto& [cmd_id, cmd] : again) send_to_child(self, cmd_id, key, cmd);
+    },
+    [=](idle_atom, uint64_t gen) {
+      auto& s = self->state;
+      if (gen != s.idle_generation || !s.backlog.empty() || !s.ready.empty() || !s.running.empty()
+          || s.committing > 0 || !s.delete_waiters.empty())
+        return;
+      log()->debug("[d:{}] idle, passivating", s.log_id);
+      self->quit();
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_deployment(caf::actor_system& sys, context_ptr ctx, uuid id,
+                            std::optional<std::string> give_up) {
+  return sys.spawn(deployment_actor, std::move(ctx), id, std::move(give_up));
+}
+
+} // namespace orch::actors

@@ -1,0 +1,584 @@
+#include <algorithm>
+#include <memory>
+#include <random>
+#include <utility>
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "orch/actors/cloud_commands.hpp"
+#include "orch/logging.hpp"
+#include "orch/openstack/url.hpp"
+
+namespace orch::actors {
+
+cloud_commands::~cloud_commands() = default;
+
+namespace {
+
+using namespace orch::openstack;
+
+/// Stable `operation.error.code` of a cloud failure.
+std::string code_of(const os_error& err) {
+  return err.kind == os_error_kind::quota ? "quota_exceeded" : to_string(err.kind);
+}
+
+/// Cinder has no tags: ownership marks `k=v` become metadata pairs.
+std::map<std::string, std::string> tags_to_metadata(const std::vector<std::string>& tags) {
+  std::map<std::string, std::string> result;
+  for (const auto& tag : tags) {
+    auto eq = tag.find('=');
+    if (eq != std::string::npos) result.emplace(tag.substr(0, eq), tag.substr(eq + 1));
+  }
+  return result;
+}
+
+bool has_fixed_ip_on(const port& p, const std::string& subnet_id) {
+  return std::any_of(p.fixed_ips.begin(), p.fixed_ips.end(),
+                     [&](const fixed_ip& ip) { return ip.subnet_id == subnet_id; });
+}
+
+class openstack_commands : public cloud_commands,
+                           public std::enable_shared_from_this<openstack_commands> {
+public:
+  openstack_commands(openstack_commands_config cfg, http_transport& transport, timer& tmr,
+                     clock& clk, executor_function post, client_observer* observer)
+    : cfg_(std::move(cfg)), timer_(tmr), clock_(clk), post_(std::move(post)),
+      client_(cfg_.client, transport, tmr, clk, make_random(), observer),
+      poller_(client_, tmr, clk, cfg_.poller) {
+    // nop
+  }
+
+  void run(deployment_command cmd, command_callback done) override {
+    post_([self = shared_from_this(), cmd = std::move(cmd), done = std::move(done)] {
+      std::visit([&](const auto& c) { self->exec(c, done); }, cmd);
+    });
+  }
+
+private:
+  using self_ptr = std::shared_ptr<openstack_commands>;
+
+  static random_source make_random() {
+    auto rng = std::make_shared<std::mt19937_64>(std::random_device{}());
+    return [rng] { return std::uniform_real_distribution<double>{0.0, 1.0}(*rng); };
+  }
+
+  static void fail(const command_callback& done, resource_kind kind, const std::string& logical,
+                   const os_error& err) {
+    done(step_failed{kind, logical, code_of(err), to_string(err), {}});
+  }
+
+  static void fail(const command_callback& done, resource_kind kind, const std::string& logical,
+                   std::string code, std::string message) {
+    done(step_failed{kind, logical, std::move(code), std::move(message), {}});
+  }
+
+  clock::time_point deadline(std::chrono::milliseconds d) const { return clock_.now() + d; }
+
+  // -- lookups -------------------------------------------------------------------------------
+
+  void exec(const record_event&, const command_callback& done) {
+    fail(done, resource_kind::network, {}, "internal", "record_event sent to the cloud");
+  }
+
+  template <class T>
+  static std::optional<std::string> first_id(const std::vector<T>& xs) {
+    if (xs.empty()) return std::nullopt;
+    return xs.front().id;
+  }
+
+  void exec(const find_by_tag& c, const command_callback& done) {
+    auto answer = [kind = c.kind, logical = c.logical_name, done](auto r) {
+      if (!r) return fail(done, kind, logical, r.error());
+      done(lookup_result{kind, logical, first_id(*r), {}});
+    };
+    switch (c.kind) {
+      case resource_kind::network: return client_.find_networks_by_tags(c.tags, answer);
+      case resource_kind::subnet: return client_.find_subnets_by_tags(c.tags, answer);
+      case resource_kind::router: return client_.find_routers_by_tags(c.tags, answer);
+      case resource_kind::server: {
+        server_filters filters;
+        filters.tags = c.tags;
+        return client_.list_servers_detail(filters, answer);
+      }
+      case resource_kind::volume: {
+        volume_filters filters;
+        filters.metadata = tags_to_metadata(c.tags);
+        return client_.list_volumes(filters, answer);
+      }
+      default:
+        // Links carry no tags: the state machine re-issues them, and they are idempotent.
+        return done(lookup_result{c.kind, c.logical_name, std::nullopt, {}});
+    }
+  }
+
+  // -- Neutron creates -------------------------------------------------------------------
+
+  /// Creates unless a resource with `tags` exists, then tags it; answers `create_result`.
+  template <class Find, class Create>
+  void create_tagged(resource_kind kind, const std::string& logical, neutron_collection coll,
+                     std::vector<std::string> tags, Find find, Create create,
+                     const command_callback& done) {
+    auto self = shared_from_this();
+    find(tags, [=](auto found) {
+      if (!found) return fail(done, kind, logical, found.error());
+      if (!found->empty()) return done(create_result{kind, logical, found->front().id, {}});
+      create([=](auto made) {
+        if (!made) return fail(done, kind, logical, made.error());
+        auto id = made->id;
+        self->client_.replace_tags(coll, id, tags, [=](result<std::vector<std::string>> r) {
+          if (!r) return fail(done, kind, logical, r.error());
+          done(create_result{kind, logical, id, {}});
+        });
+      });
+    });
+  }
+
+  void exec(const create_network& c, const command_callback& done) {
+    auto self = shared_from_this();
+    create_tagged(
+      resource_kind::network, c.logical_name, neutron_collection::networks, c.tags,
+      [self](const auto& tags, auto cb) { self->client_.find_networks_by_tags(tags, cb); },
+      [self, spec = c.spec](auto cb) { self->client_.create_network(spec, cb); }, done);
+  }
+
+  void exec(const create_subnet& c, const command_callback& done) {
+    auto self = shared_from_this();
+    create_tagged(
+      resource_kind::subnet, c.logical_name, neutron_collection::subnets, c.tags,
+      [self](const auto& tags, auto cb) { self->client_.find_subnets_by_tags(tags, cb); },
+      [self, spec = c.spec](auto cb) { self->client_.create_subnet(spec, cb); }, done);
+  }
+
+  void exec(const create_router& c, const command_callback& done) {
+    auto self = shared_from_this();
+    create_tagged(
+      resource_kind::router, c.logical_name, neutron_collection::routers, c.tags,
+      [self](const auto& tags, auto cb) { self->client_.find_routers_by_tags(tags, cb); },
+      [self, spec = c.spec](auto cb) { self->client_.create_router(spec, cb); }, done);
+  }
+
+  /// The id of the network named `name` (or with that id).
+  void resolve_network(const std::string& name, std::function<void(result<std::string>)> cb) {
+    client_.call(service::network, "GET", "/v2.0/networks?name=" + url_encode(name), {},
+                 "list_networks", [self = shared_from_this(), name, cb](result<http_result> r) {
+                   if (!r) return cb(r.error());
+                   rapidjson::Document doc;
+                   doc.Parse(r->body.data(), r->body.size());
+                   if (!doc.HasParseError() && doc.IsObject() && doc.HasMember("networks")
+                       && doc["networks"].IsArray() && !doc["networks"].Empty()
+                       && doc["networks"][0].HasMember("id") && doc["networks"][0]["id"].IsString())
+                     return cb(std::string{doc["networks"][0]["id"].GetString()});
+                   self->client_.get_network(name, [cb](result<network> n) {
+                     if (!n) return cb(n.error());
+                     cb(n->id);
+                   });
+                 });
+  }
+
+  void exec(const set_router_gateway& c, const command_callback& done) {
+    auto self = shared_from_this();
+    auto logical = c.logical_name;
+    auto router_id = c.router_id;
+    resolve_network(c.external_network, [=](result<std::string> net) {
+      if (!net) return fail(done, resource_kind::router_gateway, logical, net.error());
+      self->client_.set_router_gateway(router_id, *net, [=](result<router> r) {
+        if (!r) return fail(done, resource_kind::router_gateway, logical, r.error());
+        done(create_result{resource_kind::router_gateway, logical, {}, {}});
+      });
+    });
+  }
+
+  void exec(const add_router_interface& c, const command_callback& done) {
+    auto self = shared_from_this();
+    auto logical = c.logical_name;
+    auto router_id = c.router_id;
+    auto subnet_id = c.subnet_id;
+    client_.add_router_interface(router_id, subnet_id, [=](result<router_interface> r) {
+      if (r) return done(create_result{resource_kind::router_interface, logical, r->port_id, {}});
+      // Re-issued after a restart, the interface may exist already: that counts as done.
+      auto err = r.error();
+      port_filter filter;
+      filter.device_id = router_id;
+      self->client_.list_ports(filter, [=](result<std::vector<port>> ports) {
+        if (ports)
+          for (const auto& p : *ports)
+            if (has_fixed_ip_on(p, subnet_id))
+              return done(create_result{resource_kind::router_interface, logical, p.id, {}});
+        fail(done, resource_kind::router_interface, logical, err);
+      });
+    });
+  }
+
+  // -- Nova --------------------------------------------------------------------------------
+
+  /// Nova cannot be told a subnet: a port made on it carries the server's address.
+  void create_port(const std::string& network_id, const std::string& subnet_id,
+                   const std::string& name, std::function<void(result<std::string>)> cb) {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w{buf};
+    w.StartObject();
+    w.Key("port");
+    w.StartObject();
+    w.Key("network_id");
+    w.String(network_id.c_str());
+    w.Key("name");
+    w.String(name.c_str());
+    w.Key("fixed_ips");
+    w.StartArray();
+    w.StartObject();
+    w.Key("subnet_id");
+    w.String(subnet_id.c_str());
+    w.EndObject();
+    w.EndArray();
+    w.EndObject();
+    w.EndObject();
+    client_.call(service::network, "POST", "/v2.0/ports", buf.GetString(), "create_port",
+                 [cb](result<http_result> r) {
+                   if (!r) return cb(r.error());
+                   rapidjson::Document doc;
+                   doc.Parse(r->body.data(), r->body.size());
+                   if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("port")
+                       || !doc["port"].IsObject() || !doc["port"].HasMember("id")
+                       || !doc["port"]["id"].IsString())
+                     return cb(os_error{os_error_kind::malformed_response,
+                                        r->status,
+                                        {},
+                                        "port create answer without port.id",
+                                        {},
+                                        {}});
+                   cb(std::string{doc["port"]["id"].GetString()});
+                 });
+  }
+
+  void exec(const create_server& c, const command_callback& done) {
+    auto self = shared_from_this();
+    auto logical = c.logical_name;
+    auto kind = resource_kind::server;
+    server_filters filters;
+    filters.tags = c.spec.tags;
+    auto spec = c.spec;
+    auto subnet_id = c.subnet_id;
+    client_.list_servers_detail(filters, [=](result<std::vector<server>> found) mutable {
+      if (!found) return fail(done, kind, logical, found.error());
+      for (const auto& s : *found)
+        if (s.status != "DELETED") return done(create_result{kind, logical, s.id, {}});
+      self->client_.find_flavor(spec.flavor_ref, [=](result<flavor> fl) mutable {
+        if (fl)
+          spec.flavor_ref = fl->id;
+        else if (fl.error().kind != os_error_kind::not_found)
+          return fail(done, kind, logical, fl.error());
+        self->client_.find_image(spec.image_ref, [=](result<image> img) mutable {
+          if (img)
+            spec.image_ref = img->id;
+          else if (img.error().kind != os_error_kind::not_found)
+            return fail(done, kind, logical, img.error());
+          auto boot = [=](std::string port_id) {
+            auto s = spec;
+            if (!port_id.empty()) s.networks = {server_nic{{}, port_id, {}}};
+            self->client_.create_server(s, [=](result<created_server> made) {
+              if (made) return done(create_result{kind, logical, made->id, {}});
+              auto err = made.error();
+              if (port_id.empty() || err.kind == os_error_kind::outcome_unknown)
+                return fail(done, kind, logical, err);
+              self->client_.delete_port(
+                port_id, [=](result<openstack::done>) { fail(done, kind, logical, err); });
+            });
+          };
+          if (subnet_id.empty() || spec.networks.empty() || spec.networks[0].network_id.empty())
+            return boot({});
+          self->create_port(spec.networks[0].network_id, subnet_id, spec.name + "-port",
+                            [=](result<std::string> port_id) {
+                              if (!port_id) return fail(done, kind, logical, port_id.error());
+                              boot(*port_id);
+                            });
+        });
+      });
+    });
+  }
+
+  void exec(const wait_server_active& c, const command_callback& done) {
+    auto self = shared_from_this();
+    auto logical = c.logical_name;
+    auto kind = resource_kind::server;
+    poller_.wait_for_server(c.server_id, deadline(cfg_.boot_timeout), [=](const wait_result& w) {
+      switch (w.outcome) {
+        case wait_outcome::reached:
+          return self->client_.get_server(w.id, [=](result<server> s) {
+            ready_result ready{kind, logical, w.status, {}, {}};
+            if (s)
+              for (const auto& a : s->addresses) ready.addresses.push_back(a.addr);
+            done(std::move(ready));
+          });
+        case wait_outcome::failed:
+          return fail(done, kind, logical, "server_error",
+                      w.fault_message.empty() ? "server went to " + w.status : w.fault_message);
+        case wait_outcome::gone:
+          return fail(done, kind, logical, "not_found", "server " + w.id + " disappeared");
+        case wait_outcome::timed_out:
+          return fail(done, kind, logical, "timeout",
+                      "server " + w.id + " not ACTIVE in time (last status " + w.status + ")");
+      }
+    });
+  }
+
+  // -- Cinder ------------------------------------------------------------------------------
+
+  void exec(const create_volume& c, const command_callback& done) {
+    auto self = shared_from_this();
+    auto logical = c.logical_name;
+    auto kind = resource_kind::volume;
+    auto spec = c.spec;
+    volume_filters filters;
+    filters.metadata = spec.metadata;
+    client_.list_volumes(filters, [=](result<std::vector<volume>> found) {
+      if (!found) return fail(done, kind, logical, found.error());
+      for (const auto& v : *found)
+        if (v.status != "deleting") return done(create_result{kind, logical, v.id, {}});
+      self->client_.create_volume(spec, [=](result<volume> made) {
+        if (!made) return fail(done, kind, logical, made.error());
+        done(create_result{kind, logical, made->id, {}});
+      });
+    });
+  }
+
+  /// Waits for a volume status; `ok` gets the final status.
+  void wait_volume(resource_kind kind, const std::string& logical, const std::string& id,
+                   std::vector<std::string> targets, bool gone_is_ok, const command_callback& done,
+                   std::function<void(std::string)> ok) {
+    poller_.wait_for_volume(
+      id, deadline(cfg_.volume_timeout),
+      [=](const wait_result& w) {
+        switch (w.outcome) {
+          case wait_outcome::reached: return ok(w.status);
+          case wait_outcome::failed:
+            return fail(done, kind, logical, "volume_error", "volume went to " + w.status);
+          case wait_outcome::gone:
+            if (gone_is_ok) return ok({});
+            return fail(done, kind, logical, "not_found", "volume " + w.id + " disappeared");
+          case wait_outcome::timed_out:
+            return fail(done, kind, logical, "timeout",
+                        "volume " + w.id + " still " + w.status + " at the deadline");
+        }
+      },
+      std::move(targets));
+  }
+
+  void exec(const wait_volume_available& c, const command_callback& done) {
+    auto logical = c.logical_name;
+    wait_volume(resource_kind::volume, logical, c.volume_id, {"available"}, false, done,
+                [=](std::string status) {
+                  done(ready_result{resource_kind::volume, logical, status, {}, {}});
+                });
+  }
+
+  static bool attached_to(const volume& v, const std::string& server_id) {
+    return std::any_of(v.attachments.begin(), v.attachments.end(),
+                       [&](const auto& a) { return a.server_id == server_id; });
+  }
+
+  void exec(const attach_volume& c, const command_callback& done) {
+    auto self = shared_from_this();
+    auto logical = c.logical_name;
+    auto kind = resource_kind::volume_attachment;
+    auto server_id = c.server_id;
+    auto volume_id = c.volume_id;
+    auto finish = [=](std::string) { done(create_result{kind, logical, volume_id, {}}); };
+    auto await_in_use
+      = [=] { self->wait_volume(kind, logical, volume_id, {"in-use"}, false, done, finish); };
+    client_.get_volume(volume_id, [=](result<volume> v) {
+      if (!v) return fail(done, kind, logical, v.error());
+      if (attached_to(*v, server_id)) return await_in_use();
+      self->client_.attach_volume(server_id, volume_id, false, [=](result<volume_attachment> a) {
+        if (!a) return fail(done, kind, logical, a.error());
+        await_in_use();
+      });
+    });
+  }
+
+  void exec(const detach_volume& c, const command_callback& done) {
+    auto self = shared_from_this();
+    auto logical = c.logical_name;
+    auto kind = resource_kind::volume_attachment;
+    auto volume_id = c.volume_id;
+    client_.detach_volume(c.server_id, volume_id, [=](result<openstack::done> r) {
+      if (!r && r.error().kind != os_error_kind::not_found)
+        return fail(done, kind, logical, r.error());
+      self->wait_volume(kind, logical, volume_id, {"available"}, true, done, [=](std::string) {
+        done(gone_result{kind, logical, {}});
+      });
+    });
+  }
+
+  // -- unlinks and deletes -----------------------------------------------------------------
+
+  void exec(const remove_router_interface& c, const command_callback& done) {
+    auto logical = c.logical_name;
+    client_.remove_router_interface(c.router_id, c.subnet_id, [=](result<router_interface> r) {
+      if (!r && r.error().kind != os_error_kind::not_found)
+        return fail(done, resource_kind::router_interface, logical, r.error());
+      done(gone_result{resource_kind::router_interface, logical, {}});
+    });
+  }
+
+  void exec(const clear_router_gateway& c, const command_callback& done) {
+    auto logical = c.logical_name;
+    client_.set_router_gateway(c.router_id, std::nullopt, [=](result<router> r) {
+      if (!r && r.error().kind != os_error_kind::not_found)
+        return fail(done, resource_kind::router_gateway, logical, r.error());
+      done(gone_result{resource_kind::router_gateway, logical, {}});
+    });
+  }
+
+  using attempt_fn = std::function<void(callback<openstack::done>)>;
+
+  /// Runs `attempt` until it succeeds (404 included), retrying `conflict` and `bad_request`
+  /// (Cinder's "still detaching") after `sweep`.
+  void delete_with_retries(attempt_fn attempt, std::function<void(std::function<void()>)> sweep,
+                           int tries_left, callback<openstack::done> cb) {
+    auto self = shared_from_this();
+    attempt([=](result<openstack::done> r) {
+      if (r || r.error().kind == os_error_kind::not_found) return cb(openstack::done{});
+      auto kind = r.error().kind;
+      if (tries_left <= 0
+          || (kind != os_error_kind::conflict && kind != os_error_kind::bad_request))
+        return cb(r.error());
+      sweep([=] {
+        self->timer_.after(self->cfg_.conflict_delay,
+                           [=] { self->delete_with_retries(attempt, sweep, tries_left - 1, cb); });
+      });
+    });
+  }
+
+  /// Polls `get` until it answers 404 (or `DELETED`), up to the delete timeout.
+  template <class T>
+  void await_gone(std::function<void(callback<T>)> get, clock::time_point until,
+                  std::function<void(bool)> cb) {
+    auto self = shared_from_this();
+    get([=](result<T> r) {
+      if (!r && r.error().kind == os_error_kind::not_found) return cb(true);
+      if constexpr (std::is_same_v<T, server>)
+        if (r && r->status == "DELETED") return cb(true);
+      if (self->clock_.now() >= until) return cb(false);
+      self->timer_.after(self->cfg_.poller.fast_interval,
+                         [=] { self->await_gone<T>(get, until, cb); });
+    });
+  }
+
+  /// Deletes ports that no device uses any more (those a deleted server was booted with)
+  /// when `keep` says they belong to the resource being deleted.
+  void sweep_unbound_ports(port_filter filter, std::function<bool(const port&)> keep,
+                           std::function<void()> then) {
+    auto self = shared_from_this();
+    client_.list_ports(filter, [=](result<std::vector<port>> ports) {
+      if (!ports) return then();
+      auto pending = std::make_shared<size_t>(1);
+      auto one_done = [pending, then] {
+        if (--*pending == 0) then();
+      };
+      for (const auto& p : *ports)
+        if (p.device_id.empty() && p.device_owner.empty() && keep(p)) {
+          ++*pending;
+          self->client_.delete_port(p.id, [one_done](result<openstack::done>) { one_done(); });
+        }
+      one_done();
+    });
+  }
+
+  void exec(const delete_resource& c, const command_callback& done) {
+    auto self = shared_from_this();
+    auto kind = c.kind;
+    auto logical = c.logical_name;
+    auto id = c.id;
+    auto finish = [=](result<openstack::done> r) {
+      if (!r) return fail(done, kind, logical, r.error());
+      done(gone_result{kind, logical, {}});
+    };
+    auto no_sweep = [](std::function<void()> then) { then(); };
+    switch (kind) {
+      case resource_kind::server: {
+        port_filter filter;
+        filter.device_id = id;
+        client_.list_ports(filter, [=](result<std::vector<port>> ports) {
+          auto port_ids = std::make_shared<std::vector<std::string>>();
+          if (ports)
+            for (const auto& p : *ports) port_ids->push_back(p.id);
+          self->client_.delete_server(id, [=](result<openstack::done> r) {
+            if (!r && r.error().kind != os_error_kind::not_found)
+              return fail(done, kind, logical, r.error());
+            self->await_gone<server>(
+              [self, id](callback<server> cb) { self->client_.get_server(id, cb); },
+              self->deadline(self->cfg_.delete_timeout),
+              [=](bool gone) {
+                if (!gone)
+                  return fail(done, kind, logical, "timeout", "server " + id + " not gone in time");
+                // Ports passed to Nova outlive the server: remove ours.
+                for (const auto& p : *port_ids)
+                  self->client_.delete_port(p, [](result<openstack::done>) {});
+                done(gone_result{kind, logical, {}});
+              });
+          });
+        });
+        return;
+      }
+      case resource_kind::volume:
+        return delete_with_retries(
+          [self, id](auto cb) { self->client_.delete_volume(id, cb); }, no_sweep,
+          cfg_.conflict_retries,
+          [=](result<openstack::done> r) {
+            if (!r) return fail(done, kind, logical, r.error());
+            self->await_gone<volume>(
+              [self, id](callback<volume> cb) { self->client_.get_volume(id, cb); },
+              self->deadline(self->cfg_.delete_timeout),
+              [=](bool gone) {
+                if (!gone)
+                  return fail(done, kind, logical, "timeout", "volume " + id + " not gone in time");
+                done(gone_result{kind, logical, {}});
+              });
+          });
+      case resource_kind::network:
+        return delete_with_retries([self, id](auto cb) { self->client_.delete_network(id, cb); },
+                                   [self, id](std::function<void()> then) {
+                                     port_filter filter;
+                                     filter.network_id = id;
+                                     self->sweep_unbound_ports(
+                                       filter, [](const port&) { return true; }, then);
+                                   },
+                                   cfg_.conflict_retries, finish);
+      case resource_kind::subnet:
+        return delete_with_retries([self, id](auto cb) { self->client_.delete_subnet(id, cb); },
+                                   [self, id](std::function<void()> then) {
+                                     self->sweep_unbound_ports(
+                                       {}, [id](const port& p) { return has_fixed_ip_on(p, id); },
+                                       then);
+                                   },
+                                   cfg_.conflict_retries, finish);
+      case resource_kind::router:
+        return delete_with_retries([self, id](auto cb) { self->client_.delete_router(id, cb); },
+                                   no_sweep, cfg_.conflict_retries, finish);
+      default:
+        return fail(done, kind, logical, "internal",
+                    "delete_resource of a link kind " + to_string(kind));
+    }
+  }
+
+  openstack_commands_config cfg_;
+  timer& timer_;
+  clock& clock_;
+  executor_function post_;
+  client client_;
+  status_poller poller_;
+};
+
+} // namespace
+
+std::shared_ptr<cloud_commands> make_openstack_commands(openstack_commands_config cfg,
+                                                        http_transport& transport, timer& timer,
+                                                        clock& clock, executor_function post,
+                                                        client_observer* observer) {
+  return std::make_shared<openstack_commands>(std::move(cfg), transport, timer, clock,
+                                              std::move(post), observer);
+}
+
+} // namespace orch::actors

@@ -1,0 +1,53 @@
+#pragma once
+
+// What every actor of one deployment engine shares, and the spawn functions between the
+// engine's source files.
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "messages.hpp"
+#include "orch/actors/engine.hpp"
+
+namespace orch::actors {
+
+/// Shared by the manager and the deployment actors of one engine. Holds handles of the store
+/// and cloud actors, which hold nothing of it: no reference cycle.
+struct engine_context {
+  engine_config cfg;
+  actor_metrics* metrics = nullptr;
+  std::vector<caf::actor> stores;
+  std::map<std::string, caf::actor> clouds;
+  std::atomic<size_t> next_store{0};
+  /// Commands handed to child actors so far (fault injection).
+  std::atomic<int> child_commands{0};
+  /// Deployment actor starts so far (fault injection).
+  std::atomic<int> deployment_starts{0};
+
+  timestamp now() const;
+
+  /// The next store actor, round robin.
+  caf::actor store();
+
+  /// The cloud of `region`; null if none fits.
+  caf::actor cloud_for(const std::string& region) const;
+};
+
+using context_ptr = std::shared_ptr<engine_context>;
+
+/// Spawns the actor of one deployment: it claims the deployment, loads it, runs its state
+/// machine until nothing is left to do and then passivates. Answers `(delete_atom)` with the
+/// `deployment_record` as stored once DELETING is committed.
+///
+/// With `give_up`, the actor only ends the running operation as FAILED with that reason (its
+/// supervisor's restart budget for it is spent) instead of carrying it on.
+caf::actor spawn_deployment(caf::actor_system& sys, context_ptr ctx, uuid id,
+                            std::optional<std::string> give_up = std::nullopt);
+
+} // namespace orch::actors
