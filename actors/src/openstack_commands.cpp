@@ -214,8 +214,11 @@ private:
   // -- Nova --------------------------------------------------------------------------------
 
   /// Nova cannot be told a subnet: a port made on it carries the server's address.
+  // The port carries the server's ownership tags (Neutron accepts `tags` on a port create), so
+  // a crash between the port and the server create leaves nothing the orphan finder cannot see.
   void create_port(const std::string& network_id, const std::string& subnet_id,
-                   const std::string& name, std::function<void(result<std::string>)> cb) {
+                   const std::string& name, const std::vector<std::string>& tags,
+                   std::function<void(result<std::string>)> cb) {
     rapidjson::StringBuffer buf;
     rapidjson::Writer<rapidjson::StringBuffer> w{buf};
     w.StartObject();
@@ -231,6 +234,11 @@ private:
     w.Key("subnet_id");
     w.String(subnet_id.c_str());
     w.EndObject();
+    w.EndArray();
+    w.Key("tags");
+    w.StartArray();
+    for (const auto& tag : tags)
+      w.String(tag.c_str());
     w.EndArray();
     w.EndObject();
     w.EndObject();
@@ -288,7 +296,7 @@ private:
           };
           if (subnet_id.empty() || spec.networks.empty() || spec.networks[0].network_id.empty())
             return boot({});
-          self->create_port(spec.networks[0].network_id, subnet_id, spec.name + "-port",
+          self->create_port(spec.networks[0].network_id, subnet_id, spec.name + "-port", spec.tags,
                             [=](result<std::string> port_id) {
                               if (!port_id) return fail(done, kind, logical, port_id.error());
                               boot(*port_id);

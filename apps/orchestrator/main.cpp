@@ -24,6 +24,7 @@
 #include <caf/all.hpp>
 
 #include "orch/actors/engine.hpp"
+#include "orch/actors/orphan_finder.hpp"
 #include "orch/config.hpp"
 #include "orch/errc.hpp"
 #include "orch/http/api_routes.hpp"
@@ -229,6 +230,15 @@ int run_serve() {
     cloud_cfg, **transport, **transport, **transport,
     [&cloud_io](std::function<void()> fn) { boost::asio::post(cloud_io, std::move(fn)); },
     &os_metrics);
+  // Same io thread as the commands (the client is not thread-safe); repository reads block, so
+  // they go to the blocking pool.
+  orch::actors::openstack_orphan_finder_config orphans_cfg;
+  orphans_cfg.client = cloud_cfg.client;
+  auto orphans = orch::actors::make_openstack_orphan_finder(
+    orphans_cfg, **transport, **transport, **transport,
+    [&cloud_io](std::function<void()> fn) { boost::asio::post(cloud_io, std::move(fn)); },
+    [&blocking](std::function<void()> fn) { blocking.run(std::move(fn)); }, *deployments,
+    &os_metrics);
   std::thread cloud_thread{[&cloud_io] { cloud_io.run(); }};
   orch::actors::actor_metrics actor_metrics{*registry};
   orch::actors::engine_config engine_cfg;
@@ -252,7 +262,7 @@ int run_serve() {
   gw_cfg.rate_limit_per_minute = cfg->http.rate_limit_per_minute;
   orch::http::gateway gw{gw_cfg, *registry};
   orch::http::add_api_routes(
-    gw, {*templates, blocking, *deployments, engine.get(), {cfg->openstack.region}});
+    gw, {*templates, blocking, *deployments, engine.get(), {cfg->openstack.region}, orphans.get()});
   gw.add_readiness_check("openstack", os_metrics.readiness_check());
   gw.add_readiness_check("database", [&db, &blocking](auto done) {
     blocking.run([&db, done] {

@@ -1,6 +1,7 @@
 #include "orch/http/api_routes.hpp"
 
 #include "orch/http/deployment_routes.hpp"
+#include "orch/http/orphan_routes.hpp"
 #include "orch/http/template_routes.hpp"
 
 namespace orch::http {
@@ -13,6 +14,7 @@ void add_api_routes(gateway& gw, const api_dependencies& deps) {
     add_deployment_routes(gw, {deps.deployments, deps.templates, *deps.engine, deps.blocking},
                           std::move(cfg));
   }
+  if (deps.orphans != nullptr) add_orphan_routes(gw, *deps.orphans);
   add_openapi_route(gw);
 }
 

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "orch/actors/deployment_engine.hpp"
+#include "orch/actors/orphan_finder.hpp"
 #include "orch/http/blocking_pool.hpp"
 #include "orch/http/gateway.hpp"
 #include "orch/persistence/deployment_repository.hpp"
@@ -23,6 +24,8 @@ struct api_dependencies {
   actors::deployment_engine* engine = nullptr;
   /// The regions a deployment may name (`OPENSTACK_REGION`).
   std::vector<std::string> cloud_regions{"RegionOne"};
+  /// Lists and deletes orphaned cloud resources; null serves no orphan routes.
+  actors::orphan_finder* orphans = nullptr;
 };
 
 /// Adds every route of the REST API (API.md) that this build serves to `gw`, on top of the
