@@ -4,8 +4,9 @@
 function(orch_target_warnings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor)
   if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
-    # GCC 12 reports false -Wrestrict positives inside std::string at -O2 (GCC PR 105329).
-    target_compile_options(${target} PRIVATE -Wno-restrict)
+    # GCC 12 reports false positives at -O2: -Wrestrict inside std::string (GCC PR 105329) and
+    # -Wmaybe-uninitialized on engaged std::optional values (GCC PR 80635).
+    target_compile_options(${target} PRIVATE -Wno-restrict -Wno-maybe-uninitialized)
   endif()
   if(ORCH_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
