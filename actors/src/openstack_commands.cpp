@@ -9,6 +9,7 @@
 
 #include "orch/actors/cloud_commands.hpp"
 #include "orch/logging.hpp"
+#include "orch/openstack/requests.hpp"
 #include "orch/openstack/url.hpp"
 
 namespace orch::actors {
@@ -115,21 +116,64 @@ private:
 
   // -- Neutron creates -------------------------------------------------------------------
 
-  /// Creates unless a resource with `tags` exists, then tags it; answers `create_result`.
+  // Neutron tags a resource only in a second call after its create. A crash between the two
+  // leaves a resource without our tags but with its deterministic name and the deployment's
+  // description: such a resource is adopted (and tagged) instead of created a second time
+  // (openstack-api README, section 8).
+  void find_untagged(neutron_collection coll, const std::string& name,
+                     const std::string& description,
+                     std::function<void(result<std::optional<std::string>>)> cb) {
+    auto key = to_string(coll);
+    client_.call(service::network, "GET", "/v2.0/" + key + "?name=" + url_encode(name), {}, {},
+                 [key, description, cb](result<http_result> r) {
+                   if (!r) return cb(r.error());
+                   rapidjson::Document doc;
+                   doc.Parse(r->body.data(), r->body.size());
+                   if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember(key.c_str())
+                       || !doc[key.c_str()].IsArray())
+                     return cb(std::optional<std::string>{});
+                   for (auto& item : doc[key.c_str()].GetArray())
+                     if (is_ours_but_untagged(item, description))
+                       return cb(std::optional<std::string>{item["id"].GetString()});
+                   cb(std::optional<std::string>{});
+                 });
+  }
+
+  static bool is_ours_but_untagged(const rapidjson::Value& item, const std::string& description) {
+    if (!item.IsObject() || !item.HasMember("id") || !item["id"].IsString()
+        || !item.HasMember("description") || !item["description"].IsString()
+        || description != item["description"].GetString())
+      return false;
+    if (item.HasMember("tags") && item["tags"].IsArray())
+      for (auto& tag : item["tags"].GetArray())
+        if (tag.IsString() && std::string_view{tag.GetString()}.rfind("orch-deployment=", 0) == 0)
+          return false;
+    return true;
+  }
+
+  /// Creates unless a resource with `tags` (or an untagged one of ours) exists, then tags it;
+  /// answers `create_result`.
   template <class Find, class Create>
   void create_tagged(resource_kind kind, const std::string& logical, neutron_collection coll,
-                     std::vector<std::string> tags, Find find, Create create,
+                     std::vector<std::string> tags, const std::string& name,
+                     const std::string& description, Find find, Create create,
                      const command_callback& done) {
     auto self = shared_from_this();
+    auto tag_and_finish = [=](std::string id) {
+      self->client_.replace_tags(coll, id, tags, [=](result<std::vector<std::string>> r) {
+        if (!r) return fail(done, kind, logical, r.error());
+        done(create_result{kind, logical, id, {}});
+      });
+    };
     find(tags, [=](auto found) {
       if (!found) return fail(done, kind, logical, found.error());
       if (!found->empty()) return done(create_result{kind, logical, found->front().id, {}});
-      create([=](auto made) {
-        if (!made) return fail(done, kind, logical, made.error());
-        auto id = made->id;
-        self->client_.replace_tags(coll, id, tags, [=](result<std::vector<std::string>> r) {
-          if (!r) return fail(done, kind, logical, r.error());
-          done(create_result{kind, logical, id, {}});
+      self->find_untagged(coll, name, description, [=](result<std::optional<std::string>> left) {
+        if (!left) return fail(done, kind, logical, left.error());
+        if (*left) return tag_and_finish(**left);
+        create([=](auto made) {
+          if (!made) return fail(done, kind, logical, made.error());
+          tag_and_finish(made->id);
         });
       });
     });
@@ -138,7 +182,8 @@ private:
   void exec(const create_network& c, const command_callback& done) {
     auto self = shared_from_this();
     create_tagged(
-      resource_kind::network, c.logical_name, neutron_collection::networks, c.tags,
+      resource_kind::network, c.logical_name, neutron_collection::networks, c.tags, c.spec.name,
+      c.spec.description,
       [self](const auto& tags, auto cb) { self->client_.find_networks_by_tags(tags, cb); },
       [self, spec = c.spec](auto cb) { self->client_.create_network(spec, cb); }, done);
   }
@@ -146,7 +191,8 @@ private:
   void exec(const create_subnet& c, const command_callback& done) {
     auto self = shared_from_this();
     create_tagged(
-      resource_kind::subnet, c.logical_name, neutron_collection::subnets, c.tags,
+      resource_kind::subnet, c.logical_name, neutron_collection::subnets, c.tags, c.spec.name,
+      c.spec.description,
       [self](const auto& tags, auto cb) { self->client_.find_subnets_by_tags(tags, cb); },
       [self, spec = c.spec](auto cb) { self->client_.create_subnet(spec, cb); }, done);
   }
@@ -154,7 +200,8 @@ private:
   void exec(const create_router& c, const command_callback& done) {
     auto self = shared_from_this();
     create_tagged(
-      resource_kind::router, c.logical_name, neutron_collection::routers, c.tags,
+      resource_kind::router, c.logical_name, neutron_collection::routers, c.tags, c.spec.name,
+      c.spec.description,
       [self](const auto& tags, auto cb) { self->client_.find_routers_by_tags(tags, cb); },
       [self, spec = c.spec](auto cb) { self->client_.create_router(spec, cb); }, done);
   }
@@ -237,8 +284,7 @@ private:
     w.EndArray();
     w.Key("tags");
     w.StartArray();
-    for (const auto& tag : tags)
-      w.String(tag.c_str());
+    for (const auto& tag : tags) w.String(tag.c_str());
     w.EndArray();
     w.EndObject();
     w.EndObject();
