@@ -484,7 +484,9 @@ BOOST_AUTO_TEST_CASE(list_pages_by_keyset_through_the_next_link) {
   orch::persistence::deployment_filter filter;
   filter.name_prefix = "keyset-";
   std::vector<std::string> expected;
-  for (auto& rec : deployments.list(filter)->items) expected.push_back(to_string(rec.id));
+  auto listed = deployments.list(filter); // a named result: the range must outlive the loop
+  BOOST_TEST_REQUIRE(static_cast<bool>(listed));
+  for (auto& rec : listed->items) expected.push_back(to_string(rec.id));
   BOOST_TEST(seen == expected, boost::test_tools::per_element());
 }
 
