@@ -32,18 +32,15 @@ std::string to_string(errc x) {
 }
 
 caf::error make_error(errc code, std::string detail) {
-  if (detail.empty())
-    return caf::error{static_cast<uint8_t>(code), category};
+  if (detail.empty()) return caf::error{static_cast<uint8_t>(code), category};
   return caf::error{static_cast<uint8_t>(code), category, caf::make_message(std::move(detail))};
 }
 
 // CAF 0.17.6's category() dereferences a null pointer on an empty error: test for it first.
 std::string error_detail(const caf::error& err) {
-  if (!err || err.category() != category)
-    return {};
+  if (!err || err.category() != category) return {};
   const auto& ctx = err.context();
-  if (ctx.size() == 1 && ctx.match_element<std::string>(0))
-    return ctx.get_as<std::string>(0);
+  if (ctx.size() == 1 && ctx.match_element<std::string>(0)) return ctx.get_as<std::string>(0);
   return {};
 }
 

@@ -105,39 +105,25 @@ std::string format_time(spdlog::log_clock::time_point tp) {
 
 std::string_view json_level(spdlog::level::level_enum level) {
   switch (level) {
-    case spdlog::level::trace:
-      return "trace";
-    case spdlog::level::debug:
-      return "debug";
-    case spdlog::level::info:
-      return "info";
-    case spdlog::level::warn:
-      return "warn";
-    case spdlog::level::err:
-      return "error";
-    case spdlog::level::critical:
-      return "critical";
-    default:
-      return "off";
+    case spdlog::level::trace: return "trace";
+    case spdlog::level::debug: return "debug";
+    case spdlog::level::info: return "info";
+    case spdlog::level::warn: return "warn";
+    case spdlog::level::err: return "error";
+    case spdlog::level::critical: return "critical";
+    default: return "off";
   }
 }
 
 std::string_view text_level(spdlog::level::level_enum level) {
   switch (level) {
-    case spdlog::level::trace:
-      return "TRACE";
-    case spdlog::level::debug:
-      return "DEBUG";
-    case spdlog::level::info:
-      return "INFO ";
-    case spdlog::level::warn:
-      return "WARN ";
-    case spdlog::level::err:
-      return "ERROR";
-    case spdlog::level::critical:
-      return "CRIT ";
-    default:
-      return "OFF  ";
+    case spdlog::level::trace: return "TRACE";
+    case spdlog::level::debug: return "DEBUG";
+    case spdlog::level::info: return "INFO ";
+    case spdlog::level::warn: return "WARN ";
+    case spdlog::level::err: return "ERROR";
+    case spdlog::level::critical: return "CRIT ";
+    default: return "OFF  ";
   }
 }
 
@@ -214,27 +200,13 @@ void append_json_escaped(std::string& out, std::string_view text) {
     auto c = static_cast<unsigned char>(text[i]);
     if (c < 0x80) {
       switch (c) {
-        case '"':
-          out += "\\\"";
-          break;
-        case '\\':
-          out += "\\\\";
-          break;
-        case '\n':
-          out += "\\n";
-          break;
-        case '\r':
-          out += "\\r";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        case '\b':
-          out += "\\b";
-          break;
-        case '\f':
-          out += "\\f";
-          break;
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
         default:
           if (c < 0x20) {
             out += "\\u00";

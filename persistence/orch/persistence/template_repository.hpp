@@ -37,7 +37,8 @@ public:
   /// Replaces the whole template (name included); keeps `id` and `created_at`.
   /// `errc::not_found`; `errc::conflict` if the new name belongs to another template.
   virtual caf::expected<stored_template> replace(std::string_view id_or_name,
-                                                 const template_spec& spec) = 0;
+                                                 const template_spec& spec)
+    = 0;
 
   /// Deletes the template; `errc::not_found`; `errc::conflict` while a deployment that is not
   /// DELETED refers to it.

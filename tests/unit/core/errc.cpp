@@ -43,7 +43,6 @@ BOOST_AUTO_TEST_CASE(errors_of_other_categories_are_not_ours) {
   BOOST_TEST(orch::error_detail(other).empty());
 }
 
-
 BOOST_AUTO_TEST_CASE(an_empty_error_is_no_orch_error_and_has_no_detail) {
   caf::error none;
   BOOST_TEST(!orch::is(none, orch::errc::internal));

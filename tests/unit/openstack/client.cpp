@@ -237,13 +237,11 @@ BOOST_AUTO_TEST_CASE(a_transient_keystone_failure_is_retried_for_every_waiter) {
   transport.script = {reply(503), token_reply()};
   transport.responder = [](const http_call&) { return server_reply("s"); };
   std::vector<capture<server>> got(3);
-  for (auto& g : got)
-    uut().get_server("s", g.cb());
+  for (auto& g : got) uut().get_server("s", g.cb());
   BOOST_TEST(auth_calls() == 1u);
   BOOST_TEST(tmr.run_all() == 1u);
   BOOST_TEST(auth_calls() == 2u);
-  for (auto& g : got)
-    BOOST_TEST(g.kind() == "ok");
+  for (auto& g : got) BOOST_TEST(g.kind() == "ok");
 }
 
 BOOST_AUTO_TEST_CASE(governor_bounds_calls_in_flight) {
