@@ -38,10 +38,14 @@ struct executor_thread {
   work_guard work{ioc.get_executor()};
   std::thread thread{[this] { ioc.run(); }};
 
-  ~executor_thread() {
+  ~executor_thread() { stop(); }
+
+  /// Ends the thread but keeps the io_context, whose sockets may still be closed by their
+  /// owners (the transport) afterwards.
+  void stop() {
     work.reset();
     ioc.stop();
-    thread.join();
+    if (thread.joinable()) thread.join();
   }
 
   actors::executor_function post() {
@@ -83,11 +87,14 @@ struct orphans_fixture {
   }
 
   ~orphans_fixture() {
-    // Stop the threads before the finder and transport they call into go away.
-    cloud_thread.reset();
-    store_thread.reset();
+    // Stop the threads before the finder and transport they call into go away, and destroy the
+    // io_context only after the transport that closes its sockets.
+    cloud_thread->stop();
+    store_thread->stop();
     uut.reset();
     transport.reset();
+    cloud_thread.reset();
+    store_thread.reset();
   }
 
   uuid create_deployment(const std::string& name, bool deleted) {
