@@ -226,6 +226,9 @@ int run_serve() {
   }
   orch::actors::openstack_commands_config cloud_cfg;
   cloud_cfg.client = orch::openstack::make_client_config(cfg->openstack);
+  cloud_cfg.boot_timeout = cfg->deployment.vm_boot_timeout;
+  cloud_cfg.volume_timeout = cfg->deployment.volume_timeout;
+  cloud_cfg.delete_timeout = cfg->deployment.delete_timeout;
   auto cloud = orch::actors::make_openstack_commands(
     cloud_cfg, **transport, **transport, **transport,
     [&cloud_io](std::function<void()> fn) { boost::asio::post(cloud_io, std::move(fn)); },
@@ -243,6 +246,7 @@ int run_serve() {
   orch::actors::actor_metrics actor_metrics{*registry};
   orch::actors::engine_config engine_cfg;
   engine_cfg.store_workers = static_cast<std::size_t>(cfg->database.pool_size);
+  engine_cfg.idle_timeout = cfg->deployment.idle_timeout;
   auto engine = orch::actors::spawn_deployment_engine(
     actor_sys, engine_cfg,
     orch::actors::engine_deps{*deployments, {{cfg->openstack.region, cloud}}, &actor_metrics});

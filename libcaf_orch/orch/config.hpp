@@ -136,6 +136,20 @@ struct cluster_config {
   std::vector<std::string> seeds;
 };
 
+/// Per-step deadlines and the lifetime of idle deployment actors. Durations are written as
+/// an integer with a unit (`ms`, `s`, `m`, `h`); a bare integer means seconds.
+struct deployment_config {
+  /// `VM_BOOT_TIMEOUT`: a created server must be ACTIVE within this (1 s .. 24 h).
+  std::chrono::milliseconds vm_boot_timeout{600'000};
+  /// `VOLUME_TIMEOUT`: volume create, attach and detach (1 s .. 24 h).
+  std::chrono::milliseconds volume_timeout{300'000};
+  /// `DELETE_TIMEOUT`: a deleted server or volume must be gone within this (1 s .. 24 h).
+  std::chrono::milliseconds delete_timeout{300'000};
+  /// `DEPLOYMENT_IDLE_TIMEOUT`: a deployment actor with nothing to do stops after this
+  /// (passivation, 100 ms .. 24 h); any request revives it from PostgreSQL.
+  std::chrono::milliseconds idle_timeout{30'000};
+};
+
 /// Every setting of the process, typed and checked (API.md, "Configuration").
 struct config {
   database_config database;
@@ -144,6 +158,7 @@ struct config {
   openstack_config openstack;
   ansible_config ansible;
   cluster_config cluster;
+  deployment_config deployment;
   /// `SECRET_KEY`: at least 16 characters. Never log it.
   std::string secret_key;
 };

@@ -447,6 +447,42 @@ void read_cluster(reader& in, cluster_config& out) {
   }
 }
 
+// A duration such as `90s`, `10m`, `1h`, `500ms`, or bare seconds, within [min, max]; the
+// bounds are given as text too, for the message.
+void read_duration(reader& in, const std::string& name, std::chrono::milliseconds min,
+                   std::chrono::milliseconds max, std::string_view bounds,
+                   std::chrono::milliseconds& out) {
+  auto text = in.get(name);
+  if (!text) return;
+  auto t = trim(*text);
+  size_t digits = 0;
+  while (digits < t.size() && t[digits] >= '0' && t[digits] <= '9') ++digits;
+  auto unit = t.substr(digits);
+  long long scale = 0;
+  if (unit == "ms") scale = 1;
+  if (unit.empty() || unit == "s") scale = 1000;
+  if (unit == "m") scale = 60'000;
+  if (unit == "h") scale = 3'600'000;
+  // At most 10 digits keep the product inside 64 bits whatever the unit.
+  std::chrono::milliseconds value{-1};
+  if (digits > 0 && digits <= 10 && scale != 0)
+    value = std::chrono::milliseconds{std::stoll(std::string{t.substr(0, digits)}) * scale};
+  if (value < min || value > max) {
+    in.problem(name + " must be a duration " + std::string{bounds} + " such as 90s, 10m or 1h (got "
+               + shown(t) + ")");
+    return;
+  }
+  out = value;
+}
+
+void read_deployment(reader& in, deployment_config& out) {
+  using namespace std::chrono_literals;
+  read_duration(in, "VM_BOOT_TIMEOUT", 1s, 24h, "from 1s to 24h", out.vm_boot_timeout);
+  read_duration(in, "VOLUME_TIMEOUT", 1s, 24h, "from 1s to 24h", out.volume_timeout);
+  read_duration(in, "DELETE_TIMEOUT", 1s, 24h, "from 1s to 24h", out.delete_timeout);
+  read_duration(in, "DEPLOYMENT_IDLE_TIMEOUT", 100ms, 24h, "from 100ms to 24h", out.idle_timeout);
+}
+
 void read_secret_key(reader& in, std::string& out) {
   auto key = in.required("SECRET_KEY");
   if (!key) return;
@@ -523,6 +559,7 @@ caf::expected<config> parse_config(const env_map& env, config_use use) {
     read_openstack(in, result.openstack);
     read_ansible(in, result.ansible);
     read_cluster(in, result.cluster);
+    read_deployment(in, result.deployment);
   }
   if (!in.ok()) return make_error(errc::invalid_config, in.joined());
   return result;

@@ -115,6 +115,37 @@ BOOST_AUTO_TEST_CASE(minimal_serve_configuration_gets_defaults) {
   BOOST_TEST(cfg->ansible.verbosity == 0);
   BOOST_TEST(cfg->cluster.bind.empty());
   BOOST_TEST(cfg->secret_key == "0123456789abcdef-secret");
+  BOOST_TEST(cfg->deployment.vm_boot_timeout.count() == 600'000);
+  BOOST_TEST(cfg->deployment.volume_timeout.count() == 300'000);
+  BOOST_TEST(cfg->deployment.delete_timeout.count() == 300'000);
+  BOOST_TEST(cfg->deployment.idle_timeout.count() == 30'000);
+}
+
+BOOST_AUTO_TEST_CASE(step_timeouts_take_a_unit_or_bare_seconds) {
+  auto env = minimal_serve();
+  env["VM_BOOT_TIMEOUT"] = "15m";
+  env["VOLUME_TIMEOUT"] = "90";
+  env["DELETE_TIMEOUT"] = " 2h ";
+  env["DEPLOYMENT_IDLE_TIMEOUT"] = "250ms";
+  auto cfg = orch::parse_config(env);
+  BOOST_REQUIRE(cfg);
+  BOOST_TEST(cfg->deployment.vm_boot_timeout.count() == 900'000);
+  BOOST_TEST(cfg->deployment.volume_timeout.count() == 90'000);
+  BOOST_TEST(cfg->deployment.delete_timeout.count() == 7'200'000);
+  BOOST_TEST(cfg->deployment.idle_timeout.count() == 250);
+  env["VM_BOOT_TIMEOUT"] = "25h";
+  env["VOLUME_TIMEOUT"] = "ten minutes";
+  env["DELETE_TIMEOUT"] = "500ms";
+  env["DEPLOYMENT_IDLE_TIMEOUT"] = "99999999999h";
+  BOOST_TEST(failure(env)
+             == "VM_BOOT_TIMEOUT must be a duration from 1s to 24h such as 90s, 10m or 1h (got "
+                "\"25h\"); "
+                "VOLUME_TIMEOUT must be a duration from 1s to 24h such as 90s, 10m or 1h (got "
+                "\"ten minutes\"); "
+                "DELETE_TIMEOUT must be a duration from 1s to 24h such as 90s, 10m or 1h (got "
+                "\"500ms\"); "
+                "DEPLOYMENT_IDLE_TIMEOUT must be a duration from 100ms to 24h such as 90s, 10m or "
+                "1h (got \"99999999999h\")");
 }
 
 BOOST_AUTO_TEST_CASE(every_variable_is_read) {
