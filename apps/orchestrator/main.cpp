@@ -53,6 +53,7 @@ constexpr const char* usage_text = R"(usage: orchestrator <command>
 commands:
   serve     apply pending database migrations, then serve the REST API until SIGTERM/SIGINT
   migrate   apply pending database migrations and exit
+  keys      manage API keys stored in the database (orchestrator keys help)
   version   print the version
   help      this text
 
@@ -141,6 +142,31 @@ int run_migrate() {
   log->info("database schema at version {} ({} migration(s) applied)", report->schema_version,
             report->applied.size());
   return exit_ok;
+}
+
+int run_keys(const std::vector<std::string>& args) {
+  if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+    orch::app::print_keys_usage(std::cout);
+    return exit_ok;
+  }
+  auto cfg = load_config(orch::config_use::migrate);
+  if (!cfg) {
+    std::cerr << "orchestrator: invalid configuration: " << orch::error_detail(cfg.error()) << '\n';
+    return exit_usage;
+  }
+  // Logs go to stderr: stdout carries the new key alone, for scripts.
+  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  orch::configure_logging(cfg->log, orch::secrets_of(*cfg), sink);
+  orch::persistence::pool db{pool_settings(*cfg)};
+  // The table comes with the schema: a fresh database gets it here, as `serve` would.
+  auto report = migrate_when_reachable(db, std::chrono::seconds{30});
+  if (!report) {
+    std::cerr << "orchestrator keys: database not ready: " << orch::error_detail(report.error())
+              << '\n';
+    return exit_failure;
+  }
+  auto repo = orch::persistence::make_pg_api_key_repository(db);
+  return orch::app::run_keys_command(*repo, args, std::cout, std::cerr);
 }
 
 // Blocks SIGINT/SIGTERM in every thread (threads inherit the mask) so that only the main
@@ -265,6 +291,10 @@ int run_serve() {
   gw_cfg.cors_origins = cfg->http.cors_origins;
   gw_cfg.rate_limit_per_minute = cfg->http.rate_limit_per_minute;
   orch::http::gateway gw{gw_cfg, *registry};
+  // Keys stored with `orchestrator keys` join API_KEYS, and changes show up while serving.
+  auto stored_keys = orch::persistence::make_pg_api_key_repository(db);
+  orch::app::stored_key_refresher key_refresher{
+    *stored_keys, [&gw](const auto& keys) { gw.set_stored_keys(keys); }, std::chrono::seconds{5}};
   orch::http::add_api_routes(
     gw, {*templates, blocking, *deployments, engine.get(), {cfg->openstack.region}, orphans.get()});
   gw.add_readiness_check("openstack", os_metrics.readiness_check());
@@ -310,6 +340,7 @@ int run_serve() {
 
 int main(int argc, char** argv) {
   std::string command = argc > 1 ? argv[1] : "help";
+  if (command == "keys") return run_keys(std::vector<std::string>(argv + 2, argv + argc));
   if (argc > 2) {
     std::cerr << "orchestrator: unexpected argument '" << argv[2] << "'\n" << usage_text;
     return exit_usage;

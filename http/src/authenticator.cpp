@@ -35,9 +35,53 @@ authenticator::authenticator(const std::vector<api_key>& keys) {
   set_keys(keys);
 }
 
+std::string authenticator::key_hash(std::string_view key) {
+  static constexpr char hex[] = "0123456789abcdef";
+  auto d = hash(key);
+  std::string result;
+  result.reserve(d.size() * 2);
+  for (auto byte : d) {
+    result.push_back(hex[byte >> 4]);
+    result.push_back(hex[byte & 0x0f]);
+  }
+  return result;
+}
+
 void authenticator::set_keys(const std::vector<api_key>& keys) {
-  auto table = std::make_shared<std::vector<entry>>();
-  for (auto& k : keys) table->push_back(entry{hash(k.key), k.scope == api_scope::write});
+  std::lock_guard guard{update_mtx_};
+  configured_.clear();
+  for (auto& k : keys) configured_.push_back(entry{hash(k.key), k.scope == api_scope::write});
+  publish();
+}
+
+void authenticator::set_stored_keys(const std::vector<hashed_api_key>& keys) {
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::vector<entry> parsed;
+  for (const auto& k : keys) {
+    entry e{{}, k.scope == api_scope::write};
+    bool ok = k.sha256_hex.size() == e.hash.size() * 2;
+    for (size_t i = 0; ok && i < e.hash.size(); ++i) {
+      auto hi = nibble(k.sha256_hex[2 * i]);
+      auto lo = nibble(k.sha256_hex[2 * i + 1]);
+      ok = hi >= 0 && lo >= 0;
+      e.hash[i] = static_cast<unsigned char>(hi * 16 + lo);
+    }
+    // A malformed digest can match no key: skipping it loses nothing.
+    if (ok) parsed.push_back(e);
+  }
+  std::lock_guard guard{update_mtx_};
+  stored_ = std::move(parsed);
+  publish();
+}
+
+void authenticator::publish() {
+  auto table = std::make_shared<std::vector<entry>>(configured_);
+  table->insert(table->end(), stored_.begin(), stored_.end());
   keys_.store(std::move(table));
 }
 

@@ -76,6 +76,10 @@ void gateway::set_keys(const std::vector<api_key>& keys) {
   auth_.set_keys(keys);
 }
 
+void gateway::set_stored_keys(const std::vector<hashed_api_key>& keys) {
+  auth_.set_stored_keys(keys);
+}
+
 handler gateway::as_handler() {
   return [this](request&& req, const request_context& ctx, responder respond) {
     (*this)(std::move(req), ctx, std::move(respond));

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +38,13 @@ struct auth_outcome {
   bool can_write = false;
 };
 
+/// A key known only by its digest (keys stored in the database).
+struct hashed_api_key {
+  /// Lower-case hex SHA-256 of the key (`authenticator::key_hash`).
+  std::string sha256_hex;
+  api_scope scope = api_scope::read;
+};
+
 /// API-key authentication and authorization as API.md describes: the key comes in `X-API-Key`
 /// or `Authorization: Bearer`; `read` keys may GET and HEAD, `write` keys everything. Keys are
 /// kept and compared only as SHA-256 digests, in constant time. Thread-safe; `set_keys` swaps
@@ -45,8 +53,14 @@ class authenticator {
 public:
   explicit authenticator(const std::vector<api_key>& keys);
 
-  /// Replaces every key.
+  /// Replaces the keys of the configuration (`API_KEYS`).
   void set_keys(const std::vector<api_key>& keys);
+
+  /// Replaces the keys stored in the database; those of the configuration stay.
+  void set_stored_keys(const std::vector<hashed_api_key>& keys);
+
+  /// The digest a key is stored under: lower-case hex SHA-256.
+  static std::string key_hash(std::string_view key);
 
   /// Checks the credentials `req` presents for its method.
   auth_outcome check(const request& req) const;
@@ -68,6 +82,12 @@ private:
 
   static digest hash(std::string_view key);
 
+  void publish();
+
+  /// Both key lists, merged into `keys_` by `publish` under this lock.
+  std::mutex update_mtx_;
+  std::vector<entry> configured_;
+  std::vector<entry> stored_;
   std::atomic<std::shared_ptr<const std::vector<entry>>> keys_;
 };
 

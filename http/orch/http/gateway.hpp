@@ -65,6 +65,9 @@ public:
   /// Replaces the API keys while serving (rotation without restart).
   void set_keys(const std::vector<api_key>& keys);
 
+  /// Replaces the keys stored in the database (`orchestrator keys`); `API_KEYS` stay.
+  void set_stored_keys(const std::vector<hashed_api_key>& keys);
+
   /// Handles one request (the server's `handler` signature).
   void operator()(request&& req, const request_context& ctx, responder respond);
 

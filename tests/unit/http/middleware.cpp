@@ -173,6 +173,38 @@ BOOST_AUTO_TEST_CASE(auth_takes_new_keys_while_running) {
               == orch::http::auth_status::unknown));
 }
 
+BOOST_AUTO_TEST_CASE(auth_key_hash_is_the_hex_sha256_of_the_key) {
+  // Known answer: sha256("abc").
+  BOOST_TEST(orch::http::authenticator::key_hash("abc")
+             == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+BOOST_AUTO_TEST_CASE(auth_stored_keys_join_the_configured_ones_and_can_be_replaced) {
+  using orch::http::auth_status;
+  using orch::http::authenticator;
+  auto uut = make_authenticator();
+  uut.set_stored_keys({{authenticator::key_hash("db-writer"), orch::api_scope::write},
+                       {authenticator::key_hash("db-reader"), orch::api_scope::read},
+                       {"not-a-digest", orch::api_scope::write}});
+  BOOST_TEST((auth(uut, bhttp::verb::post, {{"X-API-Key", "db-writer"}}) == auth_status::allowed));
+  BOOST_TEST((auth(uut, bhttp::verb::get, {{"X-API-Key", "db-reader"}}) == auth_status::allowed));
+  BOOST_TEST(
+    (auth(uut, bhttp::verb::post, {{"X-API-Key", "db-reader"}}) == auth_status::forbidden));
+  BOOST_TEST(
+    (auth(uut, bhttp::verb::post, {{"X-API-Key", "write-key-1"}}) == auth_status::allowed));
+  // A malformed digest matches nothing, not even its own text.
+  BOOST_TEST(
+    (auth(uut, bhttp::verb::get, {{"X-API-Key", "not-a-digest"}}) == auth_status::unknown));
+  // A revoked key (gone from the stored list) stops working; configured keys stay.
+  uut.set_stored_keys({{authenticator::key_hash("db-reader"), orch::api_scope::read}});
+  BOOST_TEST((auth(uut, bhttp::verb::get, {{"X-API-Key", "db-writer"}}) == auth_status::unknown));
+  BOOST_TEST((auth(uut, bhttp::verb::get, {{"X-API-Key", "db-reader"}}) == auth_status::allowed));
+  // Rotating API_KEYS keeps the stored ones.
+  uut.set_keys({{"rotated", orch::api_scope::read}});
+  BOOST_TEST((auth(uut, bhttp::verb::get, {{"X-API-Key", "db-reader"}}) == auth_status::allowed));
+  BOOST_TEST((auth(uut, bhttp::verb::get, {{"X-API-Key", "rotated"}}) == auth_status::allowed));
+}
+
 BOOST_AUTO_TEST_CASE(auth_lists_the_open_routes) {
   using orch::http::authenticator;
   for (auto path : {"/health", "/health/ready", "/metrics", "/openapi.json", "/ui", "/ui/",
