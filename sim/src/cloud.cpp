@@ -847,24 +847,30 @@ struct cloud::impl {
 
     // Faults come first: a rate limiter or broken proxy sits in front of the service.
     std::chrono::milliseconds extra{0};
+    auto fault_answer = [&](const fault_rule& rule) {
+      response res;
+      if (rule.drop) {
+        res.drop_connection = true;
+      } else {
+        res = family_error(family, rule.status,
+                           rule.status == 429   ? "Rate limit exceeded."
+                           : rule.status == 413 ? "Request rate limit exceeded."
+                                                : "Injected fault.",
+                           rule.retry_after);
+      }
+      res.delay = extra;
+      return res;
+    };
+    // A proxy that fails after forwarding: the call below still runs, its answer is lost.
+    std::optional<fault_rule> after;
     // The control API stays reachable whatever the rules say, so tests can always undo them.
     for (auto& rule : st.faults) {
       if (family == service_family::control || !hits(rule, found, req.method)) continue;
       extra += rule.latency;
-      if (rule.drop) {
-        response dropped;
-        dropped.drop_connection = true;
-        dropped.delay = extra;
-        return dropped;
-      }
-      if (rule.status != 0) {
-        auto res = family_error(family, rule.status,
-                                rule.status == 429   ? "Rate limit exceeded."
-                                : rule.status == 413 ? "Request rate limit exceeded."
-                                                     : "Injected fault.",
-                                rule.retry_after);
-        res.delay = extra;
-        return res;
+      if (rule.drop || rule.status != 0) {
+        if (!rule.after) return fault_answer(rule);
+        after = rule;
+        break;
       }
     }
 
@@ -880,6 +886,7 @@ struct cloud::impl {
       c.query = parse_query(req.query);
       res = serve(*found, c);
     }
+    if (after) return fault_answer(*after);
     res.delay += extra;
     if (family == service_family::compute && c.microversion != 0) {
       auto v = version_text(c.microversion);

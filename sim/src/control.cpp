@@ -44,6 +44,8 @@ void write_rule(json_writer& w, const fault_rule& r) {
   w.Int64(r.latency.count());
   w.Key("drop");
   w.Bool(r.drop);
+  w.Key("after");
+  w.Bool(r.after);
   w.Key("nth");
   w.Uint64(r.nth);
   w.Key("remaining");
@@ -77,6 +79,8 @@ response add_fault(impl_state& st, call& c) {
       r.latency = std::chrono::milliseconds{v.GetInt()};
     else if (key == "drop" && v.IsBool())
       r.drop = v.GetBool();
+    else if (key == "after" && v.IsBool())
+      r.after = v.GetBool();
     else if (key == "nth" && v.IsUint())
       r.nth = v.GetUint();
     else if (key == "count" && v.IsInt() && v.GetInt() > 0)
@@ -84,10 +88,12 @@ response add_fault(impl_state& st, call& c) {
     else
       return control_error(400, "invalid fault field '" + std::string{key}
                                   + "' (route, method, status, rate, retry_after, latency_ms, "
-                                    "drop, nth, count)");
+                                    "drop, after, nth, count)");
   }
   if (r.status == 0 && r.latency.count() == 0 && !r.drop)
     return control_error(400, "a fault needs status, latency_ms or drop");
+  if (r.after && r.status == 0 && !r.drop)
+    return control_error(400, "after needs status or drop: it replaces the real answer");
   if (r.route != "*") {
     bool known = false;
     for (auto& route : st.routes) known = known || route.pattern == r.route;

@@ -339,6 +339,9 @@ struct fault_rule {
   std::optional<int> retry_after;
   std::chrono::milliseconds latency{0};
   bool drop = false;
+  /// Carry the call out first, then answer `status` (or drop) instead of the real answer: a
+  /// proxy's 502/504 after the service did the work.
+  bool after = false;
   /// Hit only the n-th matching call (1-based); 0 hits every one.
   uint64_t nth = 0;
   /// Calls this rule may still hit; negative is unlimited.

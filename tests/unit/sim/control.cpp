@@ -55,12 +55,65 @@ BOOST_AUTO_TEST_CASE(latency_and_drop_rules_tell_the_transport) {
   BOOST_TEST(send("GET", "/image/v2/images").res.drop_connection);
 }
 
+BOOST_AUTO_TEST_CASE(a_status_rule_skips_the_call) {
+  send("POST", "/_sim/faults",
+       R"({"route":"/networking/v2.0/networks","method":"POST","status":503,"count":1})");
+  BOOST_TEST(send("POST", "/networking/v2.0/networks", R"({"network":{"name":"lost"}})").status()
+             == 503);
+  // Only `public` is there.
+  BOOST_TEST(send("GET", "/networking/v2.0/networks").at("/networks")->Size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(an_after_rule_carries_the_call_out_and_answers_the_fault) {
+  auto rule = send("POST", "/_sim/faults",
+                   R"({"route":"/compute/v2.1/servers","method":"POST","status":502,)"
+                   R"("after":true,"count":1})");
+  BOOST_TEST(rule.status() == 201);
+  BOOST_TEST(rule.at("/fault/after")->GetBool());
+  auto net = create_network("n");
+  create_subnet(net, "10.0.0.0/24");
+  auto lost = boot("made-anyway", net);
+  BOOST_TEST(lost.status() == 502);
+  BOOST_TEST(lost.at("/computeFault") != nullptr);
+  BOOST_TEST(lost.at("/server") == nullptr);
+  auto list = send("GET", "/compute/v2.1/servers?name=made-anyway");
+  BOOST_TEST(list.at("/servers")->Size() == 1u);
+  // The count is spent: the next create answers normally.
+  BOOST_TEST(boot("second", net).status() == 202);
+  auto listed = send("GET", "/_sim/faults");
+  BOOST_TEST(listed.at("/faults/0/after")->GetBool());
+  BOOST_TEST(listed.at("/faults/0/hits")->GetUint64() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(an_after_rule_answers_in_the_service_envelope_and_may_drop) {
+  send("POST", "/_sim/faults",
+       R"({"route":"/networking/v2.0/networks","method":"POST","status":504,"after":true,)"
+       R"("count":1})");
+  auto lost = send("POST", "/networking/v2.0/networks", R"({"network":{"name":"lost"}})");
+  BOOST_TEST(lost.status() == 504);
+  BOOST_TEST(lost.at("/NeutronError") != nullptr);
+  send("POST", "/_sim/faults",
+       R"({"route":"/volume/v3/{project}/volumes","method":"POST","drop":true,"after":true,)"
+       R"("count":1})");
+  auto dropped = send("POST", "/volume/v3/" + project_id + "/volumes",
+                      R"({"volume":{"name":"kept","size":1}})");
+  BOOST_TEST(dropped.res.drop_connection);
+  BOOST_TEST(send("GET", "/networking/v2.0/networks?name=lost").at("/networks")->Size() == 1u);
+  BOOST_TEST(send("GET", "/volume/v3/" + project_id + "/volumes?name=kept").at("/volumes")->Size()
+             == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(rate_zero_never_hits_and_bad_rules_are_rejected) {
   send("POST", "/_sim/faults", R"({"route":"*","status":500,"rate":0})");
   BOOST_TEST(send("GET", "/image/v2/images").status() == 200);
   BOOST_TEST(send("POST", "/_sim/faults", R"({"route":"/nope","status":500})").status() == 400);
   BOOST_TEST(send("POST", "/_sim/faults", R"({"route":"*"})").status() == 400);
   BOOST_TEST(send("POST", "/_sim/faults", R"({"colour":"red"})").status() == 400);
+  // `after` replaces an answer, so it needs one to replace it with.
+  BOOST_TEST(send("POST", "/_sim/faults", R"({"route":"*","latency_ms":5,"after":true})").status()
+             == 400);
+  BOOST_TEST(send("POST", "/_sim/faults", R"({"route":"*","status":502,"after":1})").status()
+             == 400);
 }
 
 BOOST_AUTO_TEST_CASE(reset_restores_the_initial_state) {
