@@ -53,12 +53,39 @@ public:
 
   void run(deployment_command cmd, command_callback done) override {
     post_([self = shared_from_this(), cmd = std::move(cmd), done = std::move(done)] {
-      std::visit([&](const auto& c) { self->exec(c, done); }, cmd);
+      self->run_attempt(std::make_shared<const deployment_command>(cmd), done, self->clock_.now(),
+                        1);
     });
   }
 
 private:
   using self_ptr = std::shared_ptr<openstack_commands>;
+
+  /// Codes of failures another attempt may get past (see `code_of`).
+  static bool is_transient(const std::string& code) {
+    return code == "transient" || code == "outcome_unknown" || code == "rate_limited"
+           || code == "circuit_open";
+  }
+
+  /// Runs `cmd`, and runs it again after a transient failure until the retry deadline. A
+  /// create whose answer was lost (`outcome_unknown`) is repeated safely: each attempt first
+  /// looks its resource up by tag and adopts it, so the cloud never gets a second one.
+  void run_attempt(std::shared_ptr<const deployment_command> cmd, command_callback done,
+                   clock::time_point started, int attempts) {
+    auto self = shared_from_this();
+    command_callback retry_or_done = [=](input_event ev) {
+      auto* failed = std::get_if<step_failed>(&ev);
+      if (failed == nullptr || !is_transient(failed->code)) return done(std::move(ev));
+      auto delay = backoff_delay(self->cfg_.client.retry, attempts, self->random_());
+      if (self->clock_.now() + delay - started > self->cfg_.transient_retry_deadline)
+        return done(std::move(ev));
+      logger("orch.actors")
+        ->warn("{} {} failed ({}), attempt {} in {} ms", to_string(failed->kind),
+               failed->logical_name, failed->message, attempts + 1, delay.count());
+      self->timer_.after(delay, [=] { self->run_attempt(cmd, done, started, attempts + 1); });
+    };
+    std::visit([&](const auto& c) { exec(c, retry_or_done); }, *cmd);
+  }
 
   static random_source make_random() {
     auto rng = std::make_shared<std::mt19937_64>(std::random_device{}());
@@ -263,9 +290,29 @@ private:
   /// Nova cannot be told a subnet: a port made on it carries the server's address.
   // The port carries the server's ownership tags (Neutron accepts `tags` on a port create), so
   // a crash between the port and the server create leaves nothing the orphan finder cannot see.
+  // A port whose create answer was lost is still there, tagged and unbound: the next attempt
+  // boots with it instead of making another.
   void create_port(const std::string& network_id, const std::string& subnet_id,
                    const std::string& name, const std::vector<std::string>& tags,
                    std::function<void(result<std::string>)> cb) {
+    port_filter filter;
+    filter.network_id = network_id;
+    client_.list_ports(filter, [self = shared_from_this(), network_id, subnet_id, name, tags,
+                                cb](result<std::vector<port>> ports) {
+      if (!ports) return cb(ports.error());
+      for (const auto& p : *ports)
+        if (p.name == name && p.device_id.empty() && has_fixed_ip_on(p, subnet_id)
+            && std::all_of(tags.begin(), tags.end(), [&](const std::string& tag) {
+                 return std::find(p.tags.begin(), p.tags.end(), tag) != p.tags.end();
+               }))
+          return cb(p.id);
+      self->post_port(network_id, subnet_id, name, tags, cb);
+    });
+  }
+
+  void post_port(const std::string& network_id, const std::string& subnet_id,
+                 const std::string& name, const std::vector<std::string>& tags,
+                 std::function<void(result<std::string>)> cb) {
     rapidjson::StringBuffer buf;
     rapidjson::Writer<rapidjson::StringBuffer> w{buf};
     w.StartObject();
@@ -505,19 +552,28 @@ private:
     });
   }
 
-  /// Polls `get` until it answers 404 (or `DELETED`), up to the delete timeout.
-  template <class T>
-  void await_gone(std::function<void(callback<T>)> get, clock::time_point until,
+  /// Waits through the batched poller until a deleted server or volume is gone (404,
+  /// `DELETED`, or missing from a full listing), up to `until`. An error status on the way
+  /// (a delete Nova or Cinder has not finished yet) is not the end: the wait goes on.
+  void await_gone(resource_kind kind, const std::string& id, clock::time_point until,
                   std::function<void(bool)> cb) {
     auto self = shared_from_this();
-    get([=](result<T> r) {
-      if (!r && r.error().kind == os_error_kind::not_found) return cb(true);
-      if constexpr (std::is_same_v<T, server>)
-        if (r && r->status == "DELETED") return cb(true);
-      if (self->clock_.now() >= until) return cb(false);
-      self->timer_.after(self->cfg_.poller.fast_interval,
-                         [=] { self->await_gone<T>(get, until, cb); });
-    });
+    auto on_wait = [=](const wait_result& w) {
+      switch (w.outcome) {
+        case wait_outcome::gone: return cb(true);
+        case wait_outcome::timed_out: return cb(false);
+        case wait_outcome::reached:
+        case wait_outcome::failed:
+          if (self->clock_.now() >= until) return cb(false);
+          self->timer_.after(self->cfg_.poller.fast_interval,
+                             [=] { self->await_gone(kind, id, until, cb); });
+      }
+    };
+    // No target status: only disappearing ends the wait.
+    if (kind == resource_kind::server)
+      poller_.wait_for_server(id, until, on_wait, {});
+    else
+      poller_.wait_for_volume(id, until, on_wait, {});
   }
 
   /// Deletes ports that no device uses any more (those a deleted server was booted with)
@@ -561,17 +617,14 @@ private:
           self->client_.delete_server(id, [=](result<openstack::done> r) {
             if (!r && r.error().kind != os_error_kind::not_found)
               return fail(done, kind, logical, r.error());
-            self->await_gone<server>(
-              [self, id](callback<server> cb) { self->client_.get_server(id, cb); },
-              self->deadline(self->cfg_.delete_timeout),
-              [=](bool gone) {
-                if (!gone)
-                  return fail(done, kind, logical, "timeout", "server " + id + " not gone in time");
-                // Ports passed to Nova outlive the server: remove ours.
-                for (const auto& p : *port_ids)
-                  self->client_.delete_port(p, [](result<openstack::done>) {});
-                done(gone_result{kind, logical, {}});
-              });
+            self->await_gone(kind, id, self->deadline(self->cfg_.delete_timeout), [=](bool gone) {
+              if (!gone)
+                return fail(done, kind, logical, "timeout", "server " + id + " not gone in time");
+              // Ports passed to Nova outlive the server: remove ours.
+              for (const auto& p : *port_ids)
+                self->client_.delete_port(p, [](result<openstack::done>) {});
+              done(gone_result{kind, logical, {}});
+            });
           });
         });
         return;
@@ -582,14 +635,11 @@ private:
           cfg_.conflict_retries,
           [=](result<openstack::done> r) {
             if (!r) return fail(done, kind, logical, r.error());
-            self->await_gone<volume>(
-              [self, id](callback<volume> cb) { self->client_.get_volume(id, cb); },
-              self->deadline(self->cfg_.delete_timeout),
-              [=](bool gone) {
-                if (!gone)
-                  return fail(done, kind, logical, "timeout", "volume " + id + " not gone in time");
-                done(gone_result{kind, logical, {}});
-              });
+            self->await_gone(kind, id, self->deadline(self->cfg_.delete_timeout), [=](bool gone) {
+              if (!gone)
+                return fail(done, kind, logical, "timeout", "volume " + id + " not gone in time");
+              done(gone_result{kind, logical, {}});
+            });
           });
       case resource_kind::network:
         return delete_with_retries([self, id](auto cb) { self->client_.delete_network(id, cb); },
@@ -623,6 +673,7 @@ private:
   executor_function post_;
   client client_;
   status_poller poller_;
+  random_source random_ = make_random();
 };
 
 } // namespace

@@ -48,6 +48,11 @@ struct openstack_commands_config {
   /// apart.
   int conflict_retries = 20;
   std::chrono::milliseconds conflict_delay{500};
+  /// A command that failed transiently after the client's own retries (a 5xx, a create whose
+  /// answer was lost, a rate limit, an open circuit breaker) runs again, with the client's
+  /// backoff, until this long after it first began. Safe because every command reconciles by
+  /// tag first; permanent errors (quota, 400, auth) are never repeated.
+  std::chrono::milliseconds transient_retry_deadline{300'000};
 };
 
 /// The `cloud_commands` of one OpenStack region: owns an `openstack::client` and a batched
