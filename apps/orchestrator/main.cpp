@@ -35,10 +35,14 @@
 #include "orch/http/problem.hpp"
 #include "orch/http/server.hpp"
 #include "orch/logging.hpp"
+#include "orch/persistence/api_key_repository.hpp"
+#include "orch/persistence/cached_deployment_repository.hpp"
 #include "orch/persistence/migrate.hpp"
 #include "orch/persistence/pg_deployment_repository.hpp"
 #include "orch/persistence/pg_template_repository.hpp"
 #include "orch/persistence/pool.hpp"
+
+#include "api_keys.hpp"
 
 extern char** environ;
 
@@ -224,7 +228,10 @@ int run_serve() {
             report->applied.size());
 
   auto templates = orch::persistence::make_pg_template_repository(db);
-  auto deployments = orch::persistence::make_pg_deployment_repository(db);
+  auto stored_deployments = orch::persistence::make_pg_deployment_repository(db);
+  // Every reader and writer (routes, engine, orphan finder) shares this one, so a copy it
+  // keeps never outlives a write made on this node.
+  auto deployments = orch::persistence::make_cached_deployment_repository(*stored_deployments);
   // Repository calls block on libpqxx: they run here, never on an I/O thread. One thread per
   // pooled connection keeps every connection busy without queueing on the pool itself.
   orch::http::blocking_pool blocking{static_cast<std::size_t>(cfg->database.pool_size)};

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include <pqxx/except>
+#include <pqxx/nontransaction>
 #include <pqxx/result>
 #include <pqxx/transaction>
 
@@ -26,9 +27,12 @@ namespace {
   "cloud_region, resources::text, COALESCE(operation::text, 'null'), epoch, " ORCH_MICROS(         \
     "created_at") ", " ORCH_MICROS("updated_at") ", " ORCH_MICROS("deleted_at")
 
-// $1 status or '', $2 LIKE pattern, $3 include DELETED.
+// $1 status or '', $2 LIKE pattern ('%' for every name), $3 include DELETED. Listings plan it
+// for their actual values (`list_plan_sql`), which folds the unused conditions away so that
+// the status and name indexes apply.
 #define ORCH_DEPLOYMENT_FILTER                                                                     \
-  "($1 = '' OR status = $1) AND name LIKE $2 ESCAPE '\\' AND ($3 OR status <> 'DELETED')"
+  "($1 = '' OR status = $1) AND ($2 = '%' OR name LIKE $2 ESCAPE '\\') "                           \
+  "AND ($3 OR status <> 'DELETED')"
 
 constexpr auto get_stmt = "deployment_get";
 constexpr auto get_sql = "SELECT " ORCH_DEPLOYMENT_COLUMNS " FROM deployments WHERE id = $1::uuid";
@@ -90,16 +94,22 @@ constexpr auto load_snapshot_sql
   = "SELECT s.seq, s.state::text, d.epoch FROM deployments d "
     "JOIN deployment_snapshots s ON s.deployment_id = d.id WHERE d.id = $1::uuid";
 
+// A generic plan of the filter reads every row; listings are few and planning is cheap.
+constexpr auto list_plan_sql = "SET LOCAL plan_cache_mode = force_custom_plan";
+
+// The page's ids first, so the rows skipped by OFFSET are never read nor converted to text.
+// Qualified names in ORDER BY: the bare `id` would be the `id::text` output column.
 constexpr auto list_stmt = "deployment_list";
 constexpr auto list_sql
-  = "SELECT " ORCH_DEPLOYMENT_COLUMNS " FROM deployments WHERE " ORCH_DEPLOYMENT_FILTER
-    " ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5";
+  = "SELECT " ORCH_DEPLOYMENT_COLUMNS " FROM deployments WHERE id IN (SELECT id FROM deployments "
+    "WHERE " ORCH_DEPLOYMENT_FILTER " ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5) "
+    "ORDER BY deployments.created_at DESC, deployments.id DESC";
 
 constexpr auto list_after_stmt = "deployment_list_after";
 constexpr auto list_after_sql
   = "SELECT " ORCH_DEPLOYMENT_COLUMNS " FROM deployments WHERE " ORCH_DEPLOYMENT_FILTER
     " AND (created_at, id) < (SELECT created_at, id FROM deployments WHERE id = $4::uuid)"
-    " ORDER BY created_at DESC, id DESC LIMIT $5";
+    " ORDER BY deployments.created_at DESC, deployments.id DESC LIMIT $5";
 
 constexpr auto count_stmt = "deployment_count";
 constexpr auto count_sql = "SELECT count(*) FROM deployments WHERE " ORCH_DEPLOYMENT_FILTER;
@@ -222,7 +232,8 @@ public:
   caf::expected<deployment_record> get(const uuid& id) override {
     return with_connection(
       db_, "deployment_get", [&](pqxx::connection& conn) -> caf::expected<deployment_record> {
-        pqxx::read_transaction tx{conn};
+        // One statement is atomic on its own: no BEGIN and COMMIT round trips.
+        pqxx::nontransaction tx{conn};
         auto res = tx.exec_prepared(prepared(conn, get_stmt, get_sql), to_string(id));
         if (res.empty()) return unknown_deployment(id);
         return read_row(res[0]);
@@ -237,6 +248,7 @@ public:
       db_, "deployment_list",
       [&](pqxx::connection& conn) -> caf::expected<page<deployment_record>> {
         pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx{conn};
+        tx.exec(list_plan_sql);
         auto status = filter.status ? to_string(*filter.status) : std::string{};
         auto pattern = prefix_pattern(filter.name_prefix);
         page<deployment_record> out;

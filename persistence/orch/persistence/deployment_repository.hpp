@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -95,6 +96,10 @@ public:
 
   /// The deployment as its row says (DELETED ones too; no open intents); `errc::not_found`.
   virtual caf::expected<deployment_record> get(const uuid& id) = 0;
+
+  /// What `get(id)` would return if the repository holds a fresh copy in memory, else null.
+  /// Never blocks on I/O, so an HTTP I/O thread may call it. The default holds nothing.
+  virtual std::shared_ptr<const deployment_record> cached(const uuid&) { return nullptr; }
 
   /// Deployments newest first (`created_at`, then id, descending); `total` counts every match
   /// regardless of paging. `errc::invalid_spec` for a bad limit or offset.
