@@ -299,7 +299,8 @@ void dispatch(self_ptr self, deployment_command cmd) {
   auto cmd_id = st.next_command++;
   auto key = child_key(cmd);
   st.running.emplace(cmd_id,
-                     deployment_state::running_command{cmd, key, std::chrono::steady_clock::now()});
+                     deployment_state::running_command{cmd, key, std::chrono::steady_clock::now(),
+                                                       st.operation_generation});
   if (!st.cloud) {
     self->send(
       self, result_atom::value, cmd_id,
@@ -319,6 +320,21 @@ void schedule_idle(self_ptr self) {
   self->delayed_send(self, st.ctx->cfg.idle_timeout, idle_atom::value, gen);
 }
 
+bool is_wait(const deployment_command& cmd) {
+  return std::holds_alternative<wait_server_active>(cmd)
+         || std::holds_alternative<wait_volume_available>(cmd);
+}
+
+/// Whether `cmd` spends its time waiting on the batched poller: a wait, or a volume attach or
+/// detach (one or two calls, then a wait for `in-use` or `available`). Such commands cost the
+/// cloud next to nothing while they run and last as long as a boot, so they do not count
+/// against `max_parallel_commands`: counted, 8 of them would hold up the rest of a 100-VM
+/// deployment, one batch of 8 after the other. Their calls still queue on the cloud's governor.
+bool is_unlimited(const deployment_command& cmd) {
+  return is_wait(cmd) || std::holds_alternative<attach_volume>(cmd)
+         || std::holds_alternative<detach_volume>(cmd);
+}
+
 /// Moves the work forward: commands no uncommitted record precedes become ready, the records
 /// are committed, ready commands start up to the limit.
 void pump(self_ptr self) {
@@ -326,11 +342,19 @@ void pump(self_ptr self) {
   if (st.ph != deployment_state::phase::running) return;
   if (st.committing == 0)
     while (!st.backlog.empty() && !std::holds_alternative<record_event>(st.backlog.front())) {
-      st.ready.push_back(std::move(st.backlog.front()));
+      auto cmd = std::move(st.backlog.front());
       st.backlog.pop_front();
+      if (is_unlimited(cmd))
+        dispatch(self, std::move(cmd));
+      else
+        st.ready.push_back(std::move(cmd));
     }
   if (st.committing == 0 && !st.backlog.empty()) commit_front(self);
-  while (!st.ready.empty() && st.running.size() < st.ctx->cfg.max_parallel_commands) {
+  auto limited
+    = static_cast<size_t>(std::count_if(st.running.begin(), st.running.end(), [](const auto& kv) {
+        return !is_unlimited(kv.second.cmd);
+      }));
+  for (; !st.ready.empty() && limited < st.ctx->cfg.max_parallel_commands; ++limited) {
     auto cmd = std::move(st.ready.front());
     st.ready.pop_front();
     dispatch(self, std::move(cmd));
@@ -353,16 +377,9 @@ void begin_delete(self_ptr self) {
       return;
     }
     ++st.operation_generation;
-    // The machine forgot the cancelled operation's waits: free their slots now (a boot may
-    // take minutes) and drop their answers when they come.
-    std::erase_if(st.running, [](const auto& kv) {
-      return std::holds_alternative<wait_server_active>(kv.second.cmd)
-             || std::holds_alternative<wait_volume_available>(kv.second.cmd);
-    });
-    auto is_wait = [](const deployment_command& cmd) {
-      return std::holds_alternative<wait_server_active>(cmd)
-             || std::holds_alternative<wait_volume_available>(cmd);
-    };
+    // The machine forgot the cancelled operation's waits: forget them too, so that their
+    // answers are dropped when they come.
+    std::erase_if(st.running, [](const auto& kv) { return is_wait(kv.second.cmd); });
     // A delete issues no waits, so every wait still queued belongs to the cancelled deploy.
     std::erase_if(st.ready, is_wait);
     std::erase_if(st.backlog, is_wait);
@@ -509,9 +526,7 @@ caf::behavior deployment_actor(self_ptr self, context_ptr ctx, uuid id,
           command_names[i->second.cmd.index()],
           std::chrono::duration<double>(std::chrono::steady_clock::now() - i->second.started)
             .count());
-      bool stale = i->second.generation != s.operation_generation
-                   && (std::holds_alternative<wait_server_active>(i->second.cmd)
-                       || std::holds_alternative<wait_volume_available>(i->second.cmd));
+      bool stale = i->second.generation != s.operation_generation && is_wait(i->second.cmd);
       s.running.erase(i);
       if (stale) return pump(self);
       if (auto err = apply_input(self, std::move(ev)); err)

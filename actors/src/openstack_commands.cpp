@@ -87,6 +87,15 @@ private:
     std::visit([&](const auto& c) { exec(c, retry_or_done); }, *cmd);
   }
 
+  struct cached_id {
+    std::string id;
+    clock::time_point fetched;
+  };
+
+  /// Flavors and images rarely change; an image name re-pointed to a new image is seen after
+  /// this long.
+  static constexpr std::chrono::seconds name_cache_ttl{60};
+
   static random_source make_random() {
     auto rng = std::make_shared<std::mt19937_64>(std::random_device{}());
     return [rng] { return std::uniform_real_distribution<double>{0.0, 1.0}(*rng); };
@@ -365,37 +374,63 @@ private:
       if (!found) return fail(done, kind, logical, found.error());
       for (const auto& s : *found)
         if (s.status != "DELETED") return done(create_result{kind, logical, s.id, {}});
-      self->client_.find_flavor(spec.flavor_ref, [=](result<flavor> fl) mutable {
-        if (fl)
-          spec.flavor_ref = fl->id;
-        else if (fl.error().kind != os_error_kind::not_found)
-          return fail(done, kind, logical, fl.error());
-        self->client_.find_image(spec.image_ref, [=](result<image> img) mutable {
-          if (img)
-            spec.image_ref = img->id;
-          else if (img.error().kind != os_error_kind::not_found)
-            return fail(done, kind, logical, img.error());
-          auto boot = [=](std::string port_id) {
-            auto s = spec;
-            if (!port_id.empty()) s.networks = {server_nic{{}, port_id, {}}};
-            self->client_.create_server(s, [=](result<created_server> made) {
-              if (made) return done(create_result{kind, logical, made->id, {}});
-              auto err = made.error();
-              if (port_id.empty() || err.kind == os_error_kind::outcome_unknown)
-                return fail(done, kind, logical, err);
-              self->client_.delete_port(
-                port_id, [=](result<openstack::done>) { fail(done, kind, logical, err); });
+      self->resolve_name<flavor>(
+        self->flavor_ids_, spec.flavor_ref,
+        [self](const std::string& name, callback<flavor> cb) {
+          self->client_.find_flavor(name, std::move(cb));
+        },
+        [=](result<std::string> fl) mutable {
+          if (!fl) return fail(done, kind, logical, fl.error());
+          spec.flavor_ref = *fl;
+          self->resolve_name<image>(
+            self->image_ids_, spec.image_ref,
+            [self](const std::string& name, callback<image> cb) {
+              self->client_.find_image(name, std::move(cb));
+            },
+            [=](result<std::string> img) mutable {
+              if (!img) return fail(done, kind, logical, img.error());
+              spec.image_ref = *img;
+              auto boot = [=](std::string port_id) {
+                auto s = spec;
+                if (!port_id.empty()) s.networks = {server_nic{{}, port_id, {}}};
+                self->client_.create_server(s, [=](result<created_server> made) {
+                  if (made) return done(create_result{kind, logical, made->id, {}});
+                  auto err = made.error();
+                  if (port_id.empty() || err.kind == os_error_kind::outcome_unknown)
+                    return fail(done, kind, logical, err);
+                  self->client_.delete_port(
+                    port_id, [=](result<openstack::done>) { fail(done, kind, logical, err); });
+                });
+              };
+              if (subnet_id.empty() || spec.networks.empty() || spec.networks[0].network_id.empty())
+                return boot({});
+              self->create_port(spec.networks[0].network_id, subnet_id, spec.name + "-port",
+                                spec.tags, [=](result<std::string> port_id) {
+                                  if (!port_id) return fail(done, kind, logical, port_id.error());
+                                  boot(*port_id);
+                                });
             });
-          };
-          if (subnet_id.empty() || spec.networks.empty() || spec.networks[0].network_id.empty())
-            return boot({});
-          self->create_port(spec.networks[0].network_id, subnet_id, spec.name + "-port", spec.tags,
-                            [=](result<std::string> port_id) {
-                              if (!port_id) return fail(done, kind, logical, port_id.error());
-                              boot(*port_id);
-                            });
         });
-      });
+    });
+  }
+
+  /// Resolves a flavor or image name through `ids`, or else `find` (then kept for
+  /// `name_cache_ttl`): every VM of a deployment names the same flavor and image, and asking
+  /// the cloud again for each VM made these lookups a third of a VM's create calls. A name
+  /// the cloud does not know passes through unchanged (it may be an id).
+  template <class T, class Find>
+  void resolve_name(std::map<std::string, cached_id>& ids, const std::string& name, Find find,
+                    std::function<void(result<std::string>)> cb) {
+    if (auto i = ids.find(name);
+        i != ids.end() && clock_.now() - i->second.fetched < name_cache_ttl)
+      return cb(i->second.id);
+    find(name, [self = shared_from_this(), &ids, name, cb](result<T> r) {
+      if (r) {
+        ids[name] = cached_id{r->id, self->clock_.now()};
+        return cb(r->id);
+      }
+      if (r.error().kind == os_error_kind::not_found) return cb(name);
+      cb(r.error());
     });
   }
 
@@ -674,6 +709,9 @@ private:
   client client_;
   status_poller poller_;
   random_source random_ = make_random();
+  /// Flavor and image names resolved to ids (`resolve_name`).
+  std::map<std::string, cached_id> flavor_ids_;
+  std::map<std::string, cached_id> image_ids_;
 };
 
 } // namespace

@@ -28,7 +28,9 @@ struct engine_config {
   /// Store actors are `caf::detached` (own thread each) because the PostgreSQL repository
   /// blocks. Unit tests with an in-memory repository turn this off to stay deterministic.
   bool detached_store = true;
-  /// Cloud commands a deployment runs at the same time at most.
+  /// Cloud commands a deployment runs at the same time at most. Waits for a server or volume
+  /// and volume attaches and detaches (which end in such a wait) are not counted: they cost
+  /// the cloud next to nothing while they last, and one batched poller serves them all.
   std::size_t max_parallel_commands = 8;
   /// A deployment with nothing to do stops its actor after this long (passivation).
   std::chrono::milliseconds idle_timeout{30'000};

@@ -25,6 +25,12 @@ struct status_poller_config {
   /// Nova's one-second timestamps, updates committed out of order and clock offsets between
   /// us and the cloud.
   std::chrono::milliseconds changes_since_skew{2'000};
+  /// When above 0, the interval never exceeds this fraction of the time since the youngest
+  /// waiter registered (nor goes below `fast_interval`), so a wait ends at most that fraction
+  /// (or `fast_interval`) after its resource got there: 0.05 notices a 2 s boot within 100 ms,
+  /// where the doubling alone may notice it a whole interval late. It costs more ticks early in
+  /// a wait, about `1 / max_lag_fraction` per tenfold of its age. 0 keeps the doubling alone.
+  double max_lag_fraction = 0.0;
 };
 
 /// How a wait ended.
@@ -83,7 +89,8 @@ struct status_poller_stats {
 /// before) is looked up once with `GET /servers/{id}`.
 ///
 /// The interval is `fast_interval` while watched resources change and doubles up to
-/// `idle_interval` when nothing changes; a new waiter resets it to fast. Deadlines are
+/// `idle_interval` when nothing changes (bounded by `max_lag_fraction` if set); a new waiter
+/// resets it to fast. Deadlines are
 /// checked at every tick and the next tick is never later than the earliest deadline. Failed
 /// listings only slow the poller down: waiters keep waiting until their deadline.
 ///

@@ -31,6 +31,8 @@ struct waiter {
   std::vector<std::string> targets;
   /// Lowers `changes-since` so that the first listing after registering covers this one.
   timestamp registered_utc;
+  /// Bounds the interval (`max_lag_fraction`).
+  clock::time_point registered;
   /// Registered before the current tick's requests went out, so their answers cover it.
   bool covered = false;
   /// Some listing or lookup mentioned the resource.
@@ -76,6 +78,7 @@ struct status_poller::impl : std::enable_shared_from_this<impl> {
   waiter_id add(waiter w) {
     auto id = next_id++;
     w.registered_utc = clk.utc_now();
+    w.registered = clk.now();
     if (w.kind == watched::server) {
       bool first = std::none_of(waiters.begin(), waiters.end(),
                                 [](const auto& kv) { return kv.second.kind == watched::server; });
@@ -316,6 +319,14 @@ struct status_poller::impl : std::enable_shared_from_this<impl> {
       current_interval = cfg.fast_interval;
     else
       current_interval = std::min(cfg.idle_interval, current_interval * 2);
+    if (cfg.max_lag_fraction > 0 && !waiters.empty()) {
+      auto youngest = std::max_element(waiters.begin(), waiters.end(), [](auto& x, auto& y) {
+                        return x.second.registered < y.second.registered;
+                      })->second.registered;
+      auto lag
+        = std::chrono::duration_cast<milliseconds>((clk.now() - youngest) * cfg.max_lag_fraction);
+      current_interval = std::min(current_interval, std::max(cfg.fast_interval, lag));
+    }
     reset_interval = false;
     if (!waiters.empty()) schedule(clk.now() + current_interval);
   }

@@ -124,6 +124,23 @@ BOOST_AUTO_TEST_CASE(started_deployment_reaches_completed_with_every_planned_res
   BOOST_TEST(metric("actors_live", "child") == 0.0);
 }
 
+BOOST_AUTO_TEST_CASE(waits_for_booting_servers_do_not_hold_up_the_creates_behind_them) {
+  cloud->hold_waits = true; // no server or volume gets ready until released
+  auto id = create_pending();
+  auto ec = config();
+  ec.max_parallel_commands = 2;
+  start_engine(ec);
+  engine->start(id);
+  sched.run();
+  BOOST_TEST(cloud->count(resource_kind::server) == 6u);
+  BOOST_TEST(cloud->count(resource_kind::volume) == 3u);
+  BOOST_TEST(cloud->held.size() == 9u, "every boot and volume is waited for at once");
+  cloud->hold_waits = false;
+  cloud->release_all();
+  run_all();
+  BOOST_TEST(status_of(id) == deployment_status::completed);
+}
+
 BOOST_AUTO_TEST_CASE(node_start_resumes_every_unfinished_deployment) {
   auto a = create_pending();
   auto b = create_pending();

@@ -267,6 +267,29 @@ BOOST_AUTO_TEST_CASE(interval_backs_off_when_idle_and_resets_for_a_new_waiter) {
   BOOST_TEST((clk.now() - before <= 500ms));
 }
 
+BOOST_AUTO_TEST_CASE(max_lag_fraction_keeps_the_interval_within_a_fraction_of_the_wait) {
+  status_poller_config config;
+  config.fast_interval = 100ms;
+  config.max_lag_fraction = 0.1;
+  uut.emplace(*os, tmr, clk, config);
+  cloud.set_server("a", "BUILD");
+  auto registered = clk.now();
+  wait_server("a");
+  while (clk.now() - registered < 2s) {
+    BOOST_REQUIRE(tmr.fire_next());
+    auto bound = std::max<std::chrono::milliseconds>(
+      100ms, std::chrono::duration_cast<std::chrono::milliseconds>((clk.now() - registered) / 10));
+    BOOST_TEST((uut->interval() <= bound));
+  }
+  // Doubling alone would next look at 3.2 s, over a second after the boot ended.
+  cloud.set_server("a", "ACTIVE");
+  auto active_at = clk.now();
+  run_until([&] { return !results.empty(); });
+  BOOST_REQUIRE(results.count("a") == 1u);
+  BOOST_TEST(to_string(results["a"].outcome) == "reached");
+  BOOST_TEST((clk.now() - active_at <= 250ms));
+}
+
 BOOST_AUTO_TEST_CASE(changes_since_follows_the_newest_update_minus_skew) {
   auto registered = clk.utc_now();
   cloud.set_server("a", "BUILD");
