@@ -111,6 +111,11 @@ constexpr auto list_after_sql
     " AND (created_at, id) < (SELECT created_at, id FROM deployments WHERE id = $4::uuid)"
     " ORDER BY deployments.created_at DESC, deployments.id DESC LIMIT $5";
 
+// Without a name filter the total comes from the counters of migration 0003 instead.
+constexpr auto status_total_stmt = "deployment_status_total";
+constexpr auto status_total_sql = "SELECT COALESCE(sum(n), 0)::bigint FROM deployment_counts "
+                                  "WHERE ($1 = '' OR status = $1) AND ($2 OR status <> 'DELETED')";
+
 constexpr auto count_stmt = "deployment_count";
 constexpr auto count_sql = "SELECT count(*) FROM deployments WHERE " ORCH_DEPLOYMENT_FILTER;
 
@@ -270,9 +275,12 @@ public:
           if (!item) return take_error(item);
           out.items.push_back(std::move(*item));
         }
-        out.total = tx.exec_prepared(prepared(conn, count_stmt, count_sql), status, pattern,
-                                     filter.include_deleted)[0][0]
-                      .as<int64_t>();
+        auto total = filter.name_prefix.empty()
+                       ? tx.exec_prepared(prepared(conn, status_total_stmt, status_total_sql),
+                                          status, filter.include_deleted)
+                       : tx.exec_prepared(prepared(conn, count_stmt, count_sql), status, pattern,
+                                          filter.include_deleted);
+        out.total = total[0][0].as<int64_t>();
         return out;
       });
   }

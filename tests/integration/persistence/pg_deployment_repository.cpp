@@ -61,6 +61,44 @@ BOOST_FIXTURE_TEST_CASE(concurrent_appenders_get_gapless_sequences, pg_fixture) 
   for (size_t i = 0; i < evs.size(); ++i) BOOST_TEST(evs[i].seq == static_cast<int64_t>(i + 1));
 }
 
+BOOST_FIXTURE_TEST_CASE(totals_without_a_name_filter_agree_with_a_count_of_the_rows, pg_fixture) {
+  for (int i = 0; i < 12; ++i)
+    testing::must(
+      repo->create(testing::sample_deployment("count-" + std::to_string(i)), std::nullopt));
+  // Status changes, deletions and re-insertions in every way the counters must follow, from
+  // several connections (so several counter shards).
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 3; ++w)
+    writers.emplace_back([w] {
+      auto& g = global_database::get();
+      g.exec("UPDATE deployments SET status = 'COMPLETED' WHERE name LIKE 'count-%' AND "
+             "right(name, 1)::int % 3 = "
+             + std::to_string(w));
+    });
+  for (auto& t : writers) t.join();
+  global_database::get().exec(
+    "UPDATE deployments SET status = 'DELETED', deleted_at = now() WHERE name = 'count-1'");
+  global_database::get().exec("UPDATE deployments SET status = 'FAILED' WHERE name = 'count-2'");
+  global_database::get().exec("UPDATE deployments SET updated_at = now()"); // no status change
+  global_database::get().exec("DELETE FROM deployment_events");
+  global_database::get().exec("DELETE FROM deployment_snapshots WHERE deployment_id IN "
+                              "(SELECT id FROM deployments WHERE name = 'count-3')");
+  global_database::get().exec("DELETE FROM deployments WHERE name = 'count-3'");
+  for (std::string status : {"", "PENDING", "COMPLETED", "FAILED", "DELETED", "IN_PROGRESS"})
+    for (bool include_deleted : {false, true}) {
+      persistence::deployment_filter filter;
+      if (!status.empty()) filter.status = parse_deployment_status(status).value();
+      filter.include_deleted = include_deleted;
+      filter.limit = 2;
+      auto page = testing::must(repo->list(filter));
+      auto counted = global_database::get().exec(
+        "SELECT count(*) FROM deployments WHERE ('" + status + "' = '' OR status = '" + status
+        + "') AND (" + (include_deleted ? "true" : "false") + " OR status <> 'DELETED')");
+      BOOST_TEST(std::to_string(page.total) == counted,
+                 "status '" << status << "' include_deleted " << include_deleted);
+    }
+}
+
 BOOST_FIXTURE_TEST_CASE(the_template_keeps_its_group_order_in_row_and_snapshot, pg_fixture) {
   auto state = testing::sample_deployment("ordered");
   state.spec.vm_config.clear();
