@@ -11,11 +11,11 @@ CREATE TEMP TABLE source ON COMMIT DROP AS
   SELECT d.*, d.id::text AS id_text, d.name AS old_name FROM deployments d WHERE d.id = :'src';
 INSERT INTO deployments (id, name, status, template, template_id, parameters, cloud_region,
                          resources, operation, epoch, owner_node, created_at, updated_at,
-                         deleted_at)
+                         deleted_at, last_seq)
 SELECT c.id, c.name, s.status, s.template, s.template_id, s.parameters, s.cloud_region,
        replace(s.resources::text, '"' || s.old_name || '-', '"' || c.name || '-')::jsonb,
        s.operation, s.epoch, s.owner_node, s.created_at - make_interval(secs => c.i),
-       s.updated_at - make_interval(secs => c.i), NULL
+       s.updated_at - make_interval(secs => c.i), NULL, s.last_seq
 FROM clone c CROSS JOIN source s;
 INSERT INTO deployment_snapshots (deployment_id, seq, state, epoch, taken_at)
 SELECT c.id, p.seq,

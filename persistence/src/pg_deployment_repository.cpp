@@ -10,6 +10,8 @@
 #include <pqxx/nontransaction>
 #include <pqxx/result>
 #include <pqxx/transaction>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include "orch/errc.hpp"
 #include "orch/schemas/deployment_json.hpp"
@@ -53,36 +55,38 @@ constexpr auto key_insert_sql
     "VALUES ($1, $2, $3, $4::uuid, $5, $6::jsonb, now() + interval '24 hours')";
 
 constexpr auto insert_stmt = "deployment_insert";
+// The row and its first snapshot (`$13`, sequence 0, epoch 0).
 constexpr auto insert_sql
-  = "INSERT INTO deployments (id, name, status, template, template_id, parameters, "
+  = "WITH d AS (INSERT INTO deployments (id, name, status, template, template_id, parameters, "
     "cloud_region, resources, operation, epoch, created_at, updated_at, deleted_at) "
     "VALUES ($1::uuid, $2, $3, $4::json, NULLIF($5, '')::uuid, $6::jsonb, $7, $8::jsonb, "
-    "$9::jsonb, 0, $10::timestamptz, $11::timestamptz, NULLIF($12, '')::timestamptz)";
+    "$9::jsonb, 0, $10::timestamptz, $11::timestamptz, NULLIF($12, '')::timestamptz) "
+    "RETURNING id) "
+    "INSERT INTO deployment_snapshots (deployment_id, seq, state, epoch) "
+    "SELECT id, 0, $13::jsonb, 0 FROM d";
 
-constexpr auto snapshot_stmt = "deployment_snapshot";
-constexpr auto snapshot_sql
-  = "INSERT INTO deployment_snapshots (deployment_id, seq, state, epoch) "
-    "VALUES ($1::uuid, $2, $3::jsonb, $4) ON CONFLICT (deployment_id) DO UPDATE "
-    "SET seq = EXCLUDED.seq, state = EXCLUDED.state, epoch = EXCLUDED.epoch, taken_at = now()";
-
-// The row lock this takes also serializes appenders, which keeps seq gapless.
-constexpr auto fenced_update_stmt = "deployment_fenced_update";
-constexpr auto fenced_update_sql
-  = "UPDATE deployments SET status = $3, resources = $4::jsonb, operation = $5::jsonb, "
-    "updated_at = $6::timestamptz, deleted_at = NULLIF($7, '')::timestamptz "
-    "WHERE id = $1::uuid AND epoch = $2 RETURNING id";
+// One statement appends a batch: the fenced UPDATE takes the row lock (serializing appenders)
+// and reserves `$8` sequence numbers in `last_seq`, re-read under that lock, so numbers stay
+// gapless; the events (`$9`, a JSON array of {at, type, data}) and, if `$10`, the snapshot
+// (`$11`) go in with the numbers it returned. A stale epoch updates no row, and then nothing
+// else is written either.
+constexpr auto append_stmt = "deployment_append";
+constexpr auto append_sql
+  = "WITH upd AS (UPDATE deployments SET status = $3, resources = $4::jsonb, "
+    "operation = $5::jsonb, updated_at = $6::timestamptz, "
+    "deleted_at = NULLIF($7, '')::timestamptz, last_seq = last_seq + $8 "
+    "WHERE id = $1::uuid AND epoch = $2 RETURNING last_seq), "
+    "ev AS (INSERT INTO deployment_events (deployment_id, seq, at, type, data) "
+    "SELECT $1::uuid, upd.last_seq - $8 + e.ord, (e.v->>'at')::timestamptz, e.v->>'type', "
+    "e.v->'data' FROM upd, jsonb_array_elements($9::jsonb) WITH ORDINALITY AS e(v, ord)), "
+    "snap AS (INSERT INTO deployment_snapshots (deployment_id, seq, state, epoch) "
+    "SELECT $1::uuid, upd.last_seq, $11::jsonb, $2 FROM upd WHERE $10 "
+    "ON CONFLICT (deployment_id) DO UPDATE SET seq = EXCLUDED.seq, state = EXCLUDED.state, "
+    "epoch = EXCLUDED.epoch, taken_at = now()) "
+    "SELECT last_seq FROM upd";
 
 constexpr auto exists_stmt = "deployment_exists";
 constexpr auto exists_sql = "SELECT EXISTS (SELECT 1 FROM deployments WHERE id = $1::uuid)";
-
-constexpr auto last_seq_stmt = "deployment_last_seq";
-constexpr auto last_seq_sql
-  = "SELECT COALESCE(max(seq), 0) FROM deployment_events WHERE deployment_id = $1::uuid";
-
-constexpr auto event_insert_stmt = "deployment_event_insert";
-constexpr auto event_insert_sql
-  = "INSERT INTO deployment_events (deployment_id, seq, at, type, data) "
-    "VALUES ($1::uuid, $2, $3::timestamptz, $4, $5::jsonb)";
 
 constexpr auto events_stmt = "deployment_events";
 constexpr auto events_sql = "SELECT seq, " ORCH_MICROS(
@@ -139,6 +143,28 @@ const char* prepared(pqxx::connection& conn, const char* name, const char* sql) 
 
 timestamp from_micros(int64_t micros) {
   return timestamp{std::chrono::microseconds{micros}};
+}
+
+// The events of a batch as the JSON array the append statement unpacks.
+std::string events_json(const std::vector<deployment_event>& events) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w{buf};
+  w.StartArray();
+  for (const auto& ev : events) {
+    w.StartObject();
+    w.Key("at");
+    auto at = to_rfc3339(ev.at);
+    w.String(at.data(), static_cast<rapidjson::SizeType>(at.size()));
+    w.Key("type");
+    auto type = event_type(ev.data);
+    w.String(type.data(), static_cast<rapidjson::SizeType>(type.size()));
+    w.Key("data");
+    auto data = schemas::event_data_json(ev.data);
+    w.RawValue(data.data(), data.size(), rapidjson::kObjectType);
+    w.EndObject();
+  }
+  w.EndArray();
+  return {buf.GetString(), buf.GetSize()};
 }
 
 std::string time_text(const std::optional<timestamp>& t) {
@@ -211,22 +237,21 @@ public:
     return with_connection(
       db_, "deployment_create", [&](pqxx::connection& conn) -> caf::expected<create_outcome> {
         try {
+          if (!claim) {
+            // The row and its first snapshot in one statement, atomic on its own.
+            pqxx::nontransaction tx{conn};
+            insert(conn, tx, rec);
+            return create_outcome{rec.id, 202, {}, false};
+          }
           pqxx::work tx{conn};
-          if (claim) {
-            auto replay = find_key(conn, tx, *claim);
-            if (!replay || replay->replayed) return replay;
-          }
+          auto replay = find_key(conn, tx, *claim);
+          if (!replay || replay->replayed) return replay;
           insert(conn, tx, rec);
-          create_outcome out{rec.id, 202, {}, false};
-          if (claim) {
-            tx.exec_prepared(prepared(conn, key_insert_stmt, key_insert_sql), claim->key,
-                             claim->owner, claim->request_hash, to_string(rec.id),
-                             claim->response_status, claim->response_body);
-            out.response_status = claim->response_status;
-            out.response_body = claim->response_body;
-          }
+          tx.exec_prepared(prepared(conn, key_insert_stmt, key_insert_sql), claim->key,
+                           claim->owner, claim->request_hash, to_string(rec.id),
+                           claim->response_status, claim->response_body);
           tx.commit();
-          return out;
+          return create_outcome{rec.id, claim->response_status, claim->response_body, false};
         } catch (const pqxx::unique_violation&) {
           return make_error(errc::conflict, "deployment name '" + rec.name
                                               + "' or idempotency key is already taken");
@@ -287,36 +312,29 @@ public:
 
   caf::expected<int64_t> append_events(const uuid& id, int64_t epoch,
                                        const event_batch& batch) override {
+    const auto& st = batch.state;
+    std::string snapshot;
+    if (batch.snapshot) {
+      auto snap = st;
+      snap.epoch = epoch;
+      snapshot = schemas::snapshot_json(snap);
+    }
+    auto events = events_json(batch.events);
     return with_connection(
       db_, "deployment_append", [&](pqxx::connection& conn) -> caf::expected<int64_t> {
-        pqxx::work tx{conn};
-        const auto& st = batch.state;
-        auto updated
-          = tx.exec_prepared(prepared(conn, fenced_update_stmt, fenced_update_sql), to_string(id),
-                             epoch, to_string(st.status), schemas::resources_json(st.resources),
-                             schemas::operation_json(st.operation), to_rfc3339(st.updated_at),
-                             time_text(st.deleted_at));
-        if (updated.empty()) {
-          auto exists = tx.exec_prepared(prepared(conn, exists_stmt, exists_sql), to_string(id));
-          if (!exists[0][0].as<bool>()) return unknown_deployment(id);
-          return make_error(errc::conflict, "stale epoch " + std::to_string(epoch)
-                                              + " for deployment " + to_string(id));
-        }
-        auto seq
-          = tx.exec_prepared(prepared(conn, last_seq_stmt, last_seq_sql), to_string(id))[0][0]
-              .as<int64_t>();
-        for (const auto& ev : batch.events)
-          tx.exec_prepared(prepared(conn, event_insert_stmt, event_insert_sql), to_string(id),
-                           ++seq, to_rfc3339(ev.at), event_type(ev.data),
-                           schemas::event_data_json(ev.data));
-        if (batch.snapshot) {
-          auto snap = st;
-          snap.epoch = epoch;
-          tx.exec_prepared(prepared(conn, snapshot_stmt, snapshot_sql), to_string(id), seq,
-                           schemas::snapshot_json(snap), epoch);
-        }
-        tx.commit();
-        return seq;
+        // A single statement is atomic on its own.
+        pqxx::nontransaction tx{conn};
+        auto res = tx.exec_prepared(
+          prepared(conn, append_stmt, append_sql), to_string(id), epoch, to_string(st.status),
+          schemas::resources_json(st.resources), schemas::operation_json(st.operation),
+          to_rfc3339(st.updated_at), time_text(st.deleted_at),
+          static_cast<int64_t>(batch.events.size()), events, batch.snapshot,
+          batch.snapshot ? snapshot : std::string{"null"});
+        if (!res.empty()) return res[0][0].as<int64_t>();
+        auto exists = tx.exec_prepared(prepared(conn, exists_stmt, exists_sql), to_string(id));
+        if (!exists[0][0].as<bool>()) return unknown_deployment(id);
+        return make_error(errc::conflict, "stale epoch " + std::to_string(epoch)
+                                            + " for deployment " + to_string(id));
       });
   }
 
@@ -377,10 +395,10 @@ public:
   caf::expected<int64_t> claim(const uuid& id) override {
     return with_connection(
       db_, "deployment_claim", [&](pqxx::connection& conn) -> caf::expected<int64_t> {
-        pqxx::work tx{conn};
+        // A single statement is atomic on its own.
+        pqxx::nontransaction tx{conn};
         auto res = tx.exec_prepared(prepared(conn, claim_stmt, claim_sql), to_string(id));
         if (res.empty()) return unknown_deployment(id);
-        tx.commit();
         return res[0][0].as<int64_t>();
       });
   }
@@ -400,18 +418,16 @@ private:
                           true};
   }
 
-  void insert(pqxx::connection& conn, pqxx::work& tx, const deployment_record& rec) {
+  void insert(pqxx::connection& conn, pqxx::transaction_base& tx, const deployment_record& rec) {
+    auto snap = rec;
+    snap.epoch = 0;
     tx.exec_prepared(prepared(conn, insert_stmt, insert_sql), to_string(rec.id), rec.name,
                      to_string(rec.status), schemas::template_json(rec.spec),
                      rec.template_id ? to_string(*rec.template_id) : std::string{},
                      schemas::parameters_json(rec.parameters), rec.cloud_region,
                      schemas::resources_json(rec.resources), schemas::operation_json(rec.operation),
                      to_rfc3339(rec.created_at), to_rfc3339(rec.updated_at),
-                     time_text(rec.deleted_at));
-    auto snap = rec;
-    snap.epoch = 0;
-    tx.exec_prepared(prepared(conn, snapshot_stmt, snapshot_sql), to_string(rec.id), int64_t{0},
-                     schemas::snapshot_json(snap), int64_t{0});
+                     time_text(rec.deleted_at), schemas::snapshot_json(snap));
   }
 
   pool& db_;

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include <pqxx/except>
+#include <pqxx/nontransaction>
 #include <pqxx/result>
 #include <pqxx/transaction>
 
@@ -147,7 +148,8 @@ public:
   caf::expected<stored_template> find(std::string_view id_or_name) override {
     return with_connection(
       db_, "template_find", [&](pqxx::connection& conn) -> caf::expected<stored_template> {
-        pqxx::read_transaction tx{conn};
+        // One statement is atomic on its own: no BEGIN and COMMIT round trips.
+        pqxx::nontransaction tx{conn};
         auto res = tx.exec_prepared(prepared(conn, find_stmt, find_sql), id_parameter(id_or_name),
                                     std::string{id_or_name});
         if (res.empty()) return unknown_template(id_or_name);
