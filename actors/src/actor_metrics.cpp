@@ -43,7 +43,12 @@ actor_metrics::actor_metrics(prometheus::Registry& registry)
     restarts_(prometheus::BuildCounter()
                 .Name("actor_restarts_total")
                 .Help("Actors restarted by their supervisor, by kind")
-                .Register(registry)) {
+                .Register(registry)),
+    waiting_(prometheus::BuildGauge()
+               .Name("deployments_waiting_to_start")
+               .Help("Deployment starts queued until an actor slot frees up")
+               .Register(registry)
+               .Add({})) {
   // nop
 }
 
@@ -66,6 +71,10 @@ void actor_metrics::actor_stopped(const std::string& kind) {
 
 void actor_metrics::actor_restarted(const std::string& kind) {
   restarts_.Add({{"kind", kind}}).Increment();
+}
+
+void actor_metrics::deployments_waiting(std::size_t count) {
+  waiting_.Set(static_cast<double>(count));
 }
 
 } // namespace orch::actors

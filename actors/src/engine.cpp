@@ -1,3 +1,4 @@
+#include <deque>
 #include <set>
 #include <utility>
 
@@ -142,16 +143,27 @@ struct manager_state {
   context_ptr ctx;
   std::map<uuid, caf::actor> deployments;
   std::map<caf::actor_addr, uuid> by_addr;
+  /// Starts waiting for a free slot (`max_active_deployments`), oldest first.
+  std::deque<uuid> waiting;
+  std::set<uuid> queued;
   std::map<uuid, restart_budget> budgets;
   std::shared_ptr<std::set<caf::actor>> live = std::make_shared<std::set<caf::actor>>();
 };
 
 using manager_ptr = caf::stateful_actor<manager_state>*;
 
-caf::actor ensure_running(manager_ptr self, const uuid& id,
-                          std::optional<std::string> give_up = std::nullopt) {
+void report_waiting(manager_ptr self) {
+  if (auto* m = self->state.ctx->metrics) m->deployments_waiting(self->state.waiting.size());
+}
+
+caf::actor spawn_running(manager_ptr self, const uuid& id,
+                         std::optional<std::string> give_up = std::nullopt) {
   auto& st = self->state;
   if (auto i = st.deployments.find(id); i != st.deployments.end()) return i->second;
+  if (st.queued.erase(id) > 0) {
+    std::erase(st.waiting, id);
+    report_waiting(self);
+  }
   auto hdl = spawn_deployment(self->system(), st.ctx, id, std::move(give_up));
   self->monitor(hdl);
   st.live->insert(hdl);
@@ -160,8 +172,35 @@ caf::actor ensure_running(manager_ptr self, const uuid& id,
   return hdl;
 }
 
+/// Starts the deployment's actor if a slot is free, else queues the start.
+void admit(manager_ptr self, const uuid& id) {
+  auto& st = self->state;
+  if (st.deployments.count(id) > 0 || st.queued.count(id) > 0) return;
+  if (st.deployments.size() < std::max<std::size_t>(st.ctx->cfg.max_active_deployments, 1)) {
+    spawn_running(self, id);
+    return;
+  }
+  st.waiting.push_back(id);
+  st.queued.insert(id);
+  report_waiting(self);
+}
+
+/// Fills the slots freed by stopped actors from the queue.
+void admit_waiting(manager_ptr self) {
+  auto& st = self->state;
+  auto limit = std::max<std::size_t>(st.ctx->cfg.max_active_deployments, 1);
+  while (!st.waiting.empty() && st.deployments.size() < limit) {
+    auto id = st.waiting.front();
+    st.waiting.pop_front();
+    st.queued.erase(id);
+    spawn_running(self, id);
+  }
+  report_waiting(self);
+}
+
 void forward_delete(manager_ptr self, const uuid& id, caf::response_promise rp, bool retry) {
-  auto hdl = ensure_running(self, id);
+  // A delete answers its caller: it never waits for a slot.
+  auto hdl = spawn_running(self, id);
   self->request(hdl, self->state.ctx->cfg.store_timeout * 2, caf::delete_atom::value)
     .then([=](deployment_record& rec) mutable { rp.deliver(std::move(rec)); },
           [=](caf::error& err) mutable {
@@ -200,6 +239,7 @@ caf::behavior manager_actor(manager_ptr self, context_ptr ctx) {
       st.live->erase(j->second);
       st.deployments.erase(j);
     }
+    admit_waiting(self);
     if (!dm.reason || dm.reason == caf::exit_reason::user_shutdown) return;
     auto& budget = st.budgets.try_emplace(id, st.ctx->cfg.deployment_restarts).first->second;
     auto decision = budget.on_failure(self->clock().now());
@@ -209,7 +249,7 @@ caf::behavior manager_actor(manager_ptr self, context_ptr ctx) {
       log()->error("[d:{}] deployment actor crashed ({}); restart budget spent, failing it",
                    to_string(id), why);
       st.budgets.erase(id);
-      ensure_running(self, id, why);
+      spawn_running(self, id, why);
       return;
     }
     log()->warn("[d:{}] deployment actor crashed ({}), restarting from its snapshot in {} ms",
@@ -218,8 +258,9 @@ caf::behavior manager_actor(manager_ptr self, context_ptr ctx) {
     self->delayed_send(self, decision.delay, restart_atom::value, id);
   });
   return {
-    [=](start_atom, const uuid& id) { ensure_running(self, id); },
-    [=](restart_atom, const uuid& id) { ensure_running(self, id); },
+    [=](start_atom, const uuid& id) { admit(self, id); },
+    // A crashed actor gets its slot back at once: it was running already.
+    [=](restart_atom, const uuid& id) { spawn_running(self, id); },
     [=](caf::delete_atom, const uuid& id) -> caf::result<deployment_record> {
       forward_delete(self, id, self->make_response_promise(), true);
       return caf::delegated<deployment_record>{};
@@ -231,7 +272,7 @@ caf::behavior manager_actor(manager_ptr self, context_ptr ctx) {
         .then(
           [=](const uuid_list& ids) {
             log()->info("resuming {} unfinished deployment(s)", ids.size());
-            for (const auto& id : ids) ensure_running(self, id);
+            for (const auto& id : ids) admit(self, id);
           },
           [=](caf::error& err) {
             log()->error("cannot list unfinished deployments: {}", self->system().render(err));

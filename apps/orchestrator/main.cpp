@@ -286,6 +286,7 @@ int run_serve() {
   orch::actors::engine_config engine_cfg;
   engine_cfg.store_workers = static_cast<std::size_t>(cfg->database.pool_size);
   engine_cfg.idle_timeout = cfg->deployment.idle_timeout;
+  engine_cfg.max_active_deployments = static_cast<std::size_t>(cfg->deployment.max_active);
   auto engine = orch::actors::spawn_deployment_engine(
     actor_sys, engine_cfg,
     orch::actors::engine_deps{*deployments, {{cfg->openstack.region, cloud}}, &actor_metrics});

@@ -148,6 +148,9 @@ struct deployment_config {
   /// `DEPLOYMENT_IDLE_TIMEOUT`: a deployment actor with nothing to do stops after this
   /// (passivation, 100 ms .. 24 h); any request revives it from PostgreSQL.
   std::chrono::milliseconds idle_timeout{30'000};
+  /// `MAX_ACTIVE_DEPLOYMENTS`: deployment actors a node runs at once (1..1000000); more starts
+  /// wait in order (deletes never wait).
+  int max_active = 1000;
 };
 
 /// Every setting of the process, typed and checked (API.md, "Configuration").

@@ -481,6 +481,7 @@ void read_deployment(reader& in, deployment_config& out) {
   read_duration(in, "VOLUME_TIMEOUT", 1s, 24h, "from 1s to 24h", out.volume_timeout);
   read_duration(in, "DELETE_TIMEOUT", 1s, 24h, "from 1s to 24h", out.delete_timeout);
   read_duration(in, "DEPLOYMENT_IDLE_TIMEOUT", 100ms, 24h, "from 100ms to 24h", out.idle_timeout);
+  in.integer("MAX_ACTIVE_DEPLOYMENTS", 1, 1'000'000, out.max_active);
 }
 
 void read_secret_key(reader& in, std::string& out) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 namespace prometheus {
@@ -20,7 +21,8 @@ namespace orch::actors {
 /// - `deployment_duration_seconds{status}`: their duration, from start to the end status,
 /// - `workflow_execution_duration_seconds{workflow}`: one cloud command (`create_server`, ...),
 /// - `actors_live{kind}`: running `deployment`, `child` and `cloud` actors,
-/// - `actor_restarts_total{kind}`: restarts by a supervisor.
+/// - `actor_restarts_total{kind}`: restarts by a supervisor,
+/// - `deployments_waiting_to_start`: starts queued behind `max_active_deployments`.
 class actor_metrics {
 public:
   explicit actor_metrics(prometheus::Registry& registry);
@@ -35,12 +37,15 @@ public:
 
   void actor_restarted(const std::string& kind);
 
+  void deployments_waiting(std::size_t count);
+
 private:
   prometheus::Family<prometheus::Counter>& deployments_;
   prometheus::Family<prometheus::Histogram>& deployment_duration_;
   prometheus::Family<prometheus::Histogram>& workflow_duration_;
   prometheus::Family<prometheus::Gauge>& live_;
   prometheus::Family<prometheus::Counter>& restarts_;
+  prometheus::Gauge& waiting_;
 };
 
 } // namespace orch::actors

@@ -32,6 +32,11 @@ struct engine_config {
   /// and volume attaches and detaches (which end in such a wait) are not counted: they cost
   /// the cloud next to nothing while they last, and one batched poller serves them all.
   std::size_t max_parallel_commands = 8;
+  /// Deployment actors running at once at most (`MAX_ACTIVE_DEPLOYMENTS`). Further starts wait
+  /// in a queue, in order, and run as actors stop: a burst of accepted deployments is worked
+  /// through at the node's pace instead of starting all at once and starving the API. Deletes
+  /// and restarts after a crash do not wait.
+  std::size_t max_active_deployments = 1000;
   /// A deployment with nothing to do stops its actor after this long (passivation).
   std::chrono::milliseconds idle_timeout{30'000};
   /// Delay before a failed (not fenced) write is tried again.

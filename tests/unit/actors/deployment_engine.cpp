@@ -81,9 +81,12 @@ struct engine_fixture {
     return *answer;
   }
 
+  /// The value of series `name` with a label of value `label` (or without labels if empty).
   double metric(const std::string& name, const std::string& label) {
     for (const auto& family : registry.Collect()) {
       if (family.name != name) continue;
+      for (const auto& m : family.metric)
+        if (label.empty() && m.label.empty()) return m.gauge.value;
       for (const auto& m : family.metric)
         for (const auto& l : m.label)
           if (l.value == label)
@@ -139,6 +142,38 @@ BOOST_AUTO_TEST_CASE(waits_for_booting_servers_do_not_hold_up_the_creates_behind
   cloud->release_all();
   run_all();
   BOOST_TEST(status_of(id) == deployment_status::completed);
+}
+
+BOOST_AUTO_TEST_CASE(starts_beyond_the_active_limit_wait_in_order_and_deletes_do_not) {
+  cloud->hold_waits = true; // the first deployment keeps its actor busy until released
+  auto first = create_pending();
+  auto second = create_pending();
+  auto third = create_pending();
+  auto ec = config();
+  ec.max_active_deployments = 1;
+  ec.idle_timeout = std::chrono::milliseconds{10};
+  start_engine(ec);
+  for (const auto& id : {first, second, third}) engine->start(id);
+  sched.run();
+  BOOST_TEST(status_of(first) == deployment_status::in_progress);
+  BOOST_TEST(status_of(second) == deployment_status::pending);
+  BOOST_TEST(status_of(third) == deployment_status::pending);
+  BOOST_TEST(metric("actors_live", "deployment") == 1.0);
+  BOOST_TEST(metric("deployments_waiting_to_start", "") == 2.0);
+  // A delete is answered at once, queue or not: the third leaves the queue as DELETING.
+  auto removed = remove(third);
+  BOOST_REQUIRE(removed.has_value());
+  BOOST_REQUIRE(removed->engaged());
+  BOOST_TEST(((*removed)->status == deployment_status::deleting
+              || (*removed)->status == deployment_status::deleted));
+  BOOST_TEST(metric("deployments_waiting_to_start", "") == 1.0);
+  cloud->hold_waits = false;
+  cloud->release_all();
+  run_all();
+  BOOST_TEST(status_of(first) == deployment_status::completed);
+  BOOST_TEST(status_of(second) == deployment_status::completed);
+  BOOST_TEST(status_of(third) == deployment_status::deleted);
+  BOOST_TEST(metric("deployments_waiting_to_start", "") == 0.0);
 }
 
 BOOST_AUTO_TEST_CASE(node_start_resumes_every_unfinished_deployment) {

@@ -119,6 +119,7 @@ BOOST_AUTO_TEST_CASE(minimal_serve_configuration_gets_defaults) {
   BOOST_TEST(cfg->deployment.volume_timeout.count() == 300'000);
   BOOST_TEST(cfg->deployment.delete_timeout.count() == 300'000);
   BOOST_TEST(cfg->deployment.idle_timeout.count() == 30'000);
+  BOOST_TEST(cfg->deployment.max_active == 1000);
 }
 
 BOOST_AUTO_TEST_CASE(step_timeouts_take_a_unit_or_bare_seconds) {
@@ -127,12 +128,14 @@ BOOST_AUTO_TEST_CASE(step_timeouts_take_a_unit_or_bare_seconds) {
   env["VOLUME_TIMEOUT"] = "90";
   env["DELETE_TIMEOUT"] = " 2h ";
   env["DEPLOYMENT_IDLE_TIMEOUT"] = "250ms";
+  env["MAX_ACTIVE_DEPLOYMENTS"] = "20";
   auto cfg = orch::parse_config(env);
   BOOST_REQUIRE(cfg);
   BOOST_TEST(cfg->deployment.vm_boot_timeout.count() == 900'000);
   BOOST_TEST(cfg->deployment.volume_timeout.count() == 90'000);
   BOOST_TEST(cfg->deployment.delete_timeout.count() == 7'200'000);
   BOOST_TEST(cfg->deployment.idle_timeout.count() == 250);
+  BOOST_TEST(cfg->deployment.max_active == 20);
   env["VM_BOOT_TIMEOUT"] = "25h";
   env["VOLUME_TIMEOUT"] = "ten minutes";
   env["DELETE_TIMEOUT"] = "500ms";
