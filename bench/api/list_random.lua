@@ -1,19 +1,12 @@
 -- wrk script: GET /deployments?status=COMPLETED&limit=50 at a random page, by `offset`
 -- (MODE=offset, 0..TOTAL-50) or by `after` a random id of IDS_FILE (MODE=after), with an API
 -- key (API_KEY), keep-alive.
--- Prints `<BENCH_NAME> p50_us=... p99_us=... rps=... non_200=... errors=...`.
+-- Prints `<BENCH_NAME> rps=... p50_us=... p99_us=... non_200=... errors=...`.
 local name = os.getenv("BENCH_NAME") or "api.scale_list_page"
 local key = os.getenv("API_KEY")
 local mode = os.getenv("MODE") or "offset"
 local total = tonumber(os.getenv("TOTAL") or "100000")
-local threads = {}
-local counter = 0
-
-function setup(thread)
-  counter = counter + 1
-  thread:set("seed", counter)
-  table.insert(threads, thread)
-end
+dofile((debug.getinfo(1, "S").source:sub(2):match("(.*/)") or "./") .. "report.lua")
 
 function init(args)
   non_200 = 0
@@ -35,15 +28,4 @@ function request()
   return wrk.format("GET", "/deployments?status=COMPLETED&limit=50&" .. page, headers)
 end
 
-function response(status, headers, body)
-  if status ~= 200 then non_200 = non_200 + 1 end
-end
-
-function done(summary, latency, requests)
-  local bad = 0
-  for _, t in ipairs(threads) do bad = bad + t:get("non_200") end
-  local e = summary.errors
-  io.write(string.format("%s p50_us=%d p99_us=%d rps=%.0f non_200=%d errors=%d\n", name,
-    latency:percentile(50), latency:percentile(99), summary.requests / (summary.duration / 1e6),
-    bad, e.connect + e.read + e.write + e.timeout))
-end
+done = report(name)
