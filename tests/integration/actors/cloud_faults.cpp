@@ -102,6 +102,26 @@ std::map<std::string, uint64_t> fault_hits(openstack::testing::sim_process& sim)
   return result;
 }
 
+/// Deploys the three-tier template as `name` on `node`, expects FAILED with a quota error whose
+/// message contains `reason`, deletes it and checks the cloud is empty; returns the error.
+operation_error fails_on_quota(node_fixture& node, const std::string& name,
+                               const std::string& reason) {
+  auto id = node.create_deployment(name, orch::testing::three_tier());
+  node.engine->start(id);
+  auto rec = node.wait_for(id, {deployment_status::completed, deployment_status::failed}, 60s);
+  BOOST_REQUIRE_MESSAGE(rec.status == deployment_status::failed, node_fixture::describe(rec));
+  BOOST_REQUIRE(rec.operation && rec.operation->error);
+  auto err = *rec.operation->error;
+  BOOST_TEST_MESSAGE("operation.error: " << err.code << " | " << err.message << " | "
+                                         << err.resource);
+  BOOST_TEST(err.code == "quota_exceeded");
+  BOOST_TEST(err.message.find(reason) != std::string::npos, err.message);
+  node.remove(id);
+  node.wait_for(id, {deployment_status::deleted}, 60s);
+  node.check_cloud_is_empty();
+  return err;
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(cloud_faults)
@@ -203,42 +223,17 @@ BOOST_FIXTURE_TEST_CASE(failing_creates_still_complete_with_exactly_the_requeste
 
 BOOST_FIXTURE_TEST_CASE(instance_quota_fails_the_deployment_once_with_the_clouds_reason,
                         small_instance_quota_node) {
-  auto spec = orch::testing::three_tier();
-  auto id = create_deployment("capped", spec);
-  engine->start(id);
-  auto rec = wait_for(id, {deployment_status::completed, deployment_status::failed}, 60s);
-  BOOST_REQUIRE_MESSAGE(rec.status == deployment_status::failed, describe(rec));
-  BOOST_REQUIRE(rec.operation && rec.operation->error);
-  const auto& err = *rec.operation->error;
-  BOOST_TEST_MESSAGE("operation.error: " << err.code << " | " << err.message << " | "
-                                         << err.resource);
-  BOOST_TEST(err.code == "quota_exceeded");
-  BOOST_TEST(err.message.find("Quota exceeded for instances") != std::string::npos, err.message);
-  BOOST_TEST(server_names("capped", spec).count(err.resource) == 1u, err.resource);
-  remove(id);
-  wait_for(id, {deployment_status::deleted}, 60s);
-  check_cloud_is_empty();
+  auto err = fails_on_quota(*this, "capped", "Quota exceeded for instances");
+  BOOST_TEST(server_names("capped", orch::testing::three_tier()).count(err.resource) == 1u,
+             err.resource);
   // A quota is permanent: no server was asked for more than once.
   BOOST_TEST(sim.calls("POST", "/compute/v2.1/servers") <= 6);
 }
 
 BOOST_FIXTURE_TEST_CASE(volume_quota_413_fails_the_deployment_once_with_the_clouds_reason,
                         small_volume_quota_node) {
-  auto spec = orch::testing::three_tier();
-  auto id = create_deployment("nodisk", spec);
-  engine->start(id);
-  auto rec = wait_for(id, {deployment_status::completed, deployment_status::failed}, 60s);
-  BOOST_REQUIRE_MESSAGE(rec.status == deployment_status::failed, describe(rec));
-  BOOST_REQUIRE(rec.operation && rec.operation->error);
-  const auto& err = *rec.operation->error;
-  BOOST_TEST_MESSAGE("operation.error: " << err.code << " | " << err.message << " | "
-                                         << err.resource);
-  BOOST_TEST(err.code == "quota_exceeded");
-  BOOST_TEST(err.message.find("exceeded for quota 'volumes'") != std::string::npos, err.message);
+  auto err = fails_on_quota(*this, "nodisk", "exceeded for quota 'volumes'");
   BOOST_TEST(err.resource.starts_with("nodisk-app-"), err.resource);
-  remove(id);
-  wait_for(id, {deployment_status::deleted}, 60s);
-  check_cloud_is_empty();
   BOOST_TEST(sim.calls("POST", "/volume/v3/{project}/volumes") <= 3);
 }
 
