@@ -130,16 +130,22 @@ wrk_run() { # wrk_run <connections> <seconds> <script> <url>
 
 phase() { [[ ",$phases," = *",$1,"* ]]; }
 
+# node_with_template <name> <sim url>: a fresh database, an orchestrator on it (`api`,
+# `orch_pid`) and the example template stored.
+node_with_template() {
+  new_database "$1"
+  start_orch "orch-$1" "$url" "$2"
+  call POST /templates -H 'Content-Type: application/json' \
+    --data @"$root/examples/web-app-stack.json" >/dev/null
+}
+
 # -- 1. GET /deployments/{id} against the ceiling ---------------------------------------------
 if phase get; then
 log "1/3 GET /deployments/{id} vs. a bare Beast server ($api_workers threads each)"
 start_sim sim-a --workers 2
 sim_a=$sim
-new_database get
+node_with_template get "$sim_a"
 get_db=$url
-start_orch orch-get "$get_db" "$sim_a"
-call POST /templates -H 'Content-Type: application/json' \
-  --data @"$root/examples/web-app-stack.json" >/dev/null
 src=$(call POST /deployments -H 'Content-Type: application/json' \
   -d '{"name":"bench-src","template":"web-app-stack","cloud_region":"RegionOne"}' \
   | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
@@ -217,12 +223,7 @@ log "3/3 POST /deployments (simulator boot time $boot_time)"
 start_sim sim-b --workers 2 --boot-time "$boot_time" --quota-instances 10000000 \
   --quota-cores 100000000 --quota-ram 1000000000 --quota-volumes 10000000 \
   --quota-gigabytes 1000000000 --quota-networks 10000000
-sim_b=$sim
-new_database post
-post_db=$url
-start_orch orch-post "$post_db" "$sim_b"
-call POST /templates -H 'Content-Type: application/json' \
-  --data @"$root/examples/web-app-stack.json" >/dev/null
+node_with_template post "$sim"
 export API_KEY=bench-write RUN_ID
 RUN_ID=$(date +%s)
 wrk_run "$wrk_connections" "$seconds" "$here/post.lua" "$api"
