@@ -13,13 +13,6 @@ constexpr int mv(int major, int minor) {
   return major * 1000 + minor;
 }
 
-std::string render(const std::function<void(json_writer&)>& fn) {
-  rapidjson::StringBuffer buf;
-  json_writer w{buf};
-  fn(w);
-  return buf.GetString();
-}
-
 void write_links(json_writer& w, impl_state& st, const volume& v) {
   w.StartArray();
   w.StartObject();

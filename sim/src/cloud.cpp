@@ -475,6 +475,43 @@ void write_str(json_writer& w, std::string_view s) {
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
 
+std::string render(const std::function<void(json_writer&)>& fn) {
+  rapidjson::StringBuffer buf;
+  json_writer w{buf};
+  fn(w);
+  return buf.GetString();
+}
+
+response single(int status, std::string_view key, const std::function<void(json_writer&)>& fn) {
+  return json_response(status, render([&](json_writer& w) {
+                         w.StartObject();
+                         write_str(w, key);
+                         fn(w);
+                         w.EndObject();
+                       }));
+}
+
+response neutron_bad_request(std::string_view message) {
+  return neutron_error(400, "HTTPBadRequest", message);
+}
+
+std::optional<std::string> opt_string(const rapidjson::Value& body, const char* key) {
+  if (body.HasMember(key) && body[key].IsString()) return std::string{str_of(body[key])};
+  return std::nullopt;
+}
+
+std::vector<std::string> split_commas(std::string_view text) {
+  std::vector<std::string> result;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    auto end = text.find(',', pos);
+    if (end == std::string_view::npos) end = text.size();
+    if (end > pos) result.emplace_back(text.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return result;
+}
+
 void write_opt(json_writer& w, const std::optional<std::string>& s) {
   if (s)
     write_str(w, *s);

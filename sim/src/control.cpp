@@ -7,13 +7,6 @@ namespace orch::sim {
 
 namespace {
 
-std::string render(const std::function<void(json_writer&)>& fn) {
-  rapidjson::StringBuffer buf;
-  json_writer w{buf};
-  fn(w);
-  return buf.GetString();
-}
-
 response control_error(int status, std::string_view message) {
   return json_response(status, render([&](json_writer& w) {
                          w.StartObject();

@@ -10,24 +10,8 @@ namespace orch::sim {
 
 namespace {
 
-std::string render(const std::function<void(json_writer&)>& fn) {
-  rapidjson::StringBuffer buf;
-  json_writer w{buf};
-  fn(w);
-  return buf.GetString();
-}
-
-response single(int status, const impl_state& st, const floating_ip& f) {
-  return json_response(status, render([&](json_writer& w) {
-                         w.StartObject();
-                         w.Key("floatingip");
-                         write_floating_ip(w, st, f);
-                         w.EndObject();
-                       }));
-}
-
-response bad_request(std::string_view message) {
-  return neutron_error(400, "HTTPBadRequest", message);
+response one_floating_ip(int status, const impl_state& st, const floating_ip& f) {
+  return single(status, "floatingip", [&](json_writer& w) { write_floating_ip(w, st, f); });
 }
 
 response not_found(const std::string& id) {
@@ -48,8 +32,8 @@ std::optional<response> associate(impl_state& st, floating_ip& f, const std::str
     }
   }
   if (chosen == nullptr)
-    return bad_request("Bad floatingip request: Port " + port_id + " does not have fixed ip "
-                       + fixed.value_or("(IPv4)") + ".");
+    return neutron_bad_request("Bad floatingip request: Port " + port_id
+                               + " does not have fixed ip " + fixed.value_or("(IPv4)") + ".");
   for (auto& [id, other] : st.floating_ips)
     if (id != f.id && other.port_id == port_id && other.fixed_ip_address == chosen->ip_address)
       return neutron_error(409, "FloatingIPPortAlreadyAssociated",
@@ -87,25 +71,26 @@ void disassociate(floating_ip& f) {
 response create(impl_state& st, call& c) {
   auto doc = parse_body(c.req);
   if (!doc || !doc->HasMember("floatingip") || !(*doc)["floatingip"].IsObject())
-    return bad_request("Resource body required");
+    return neutron_bad_request("Resource body required");
   auto& body = (*doc)["floatingip"];
   for (auto& m : body.GetObject()) {
     auto name = str_of(m.name);
     if (name != "floating_network_id" && name != "port_id" && name != "fixed_ip_address"
         && name != "floating_ip_address" && name != "subnet_id" && name != "description"
         && name != "project_id" && name != "tenant_id")
-      return bad_request("Unrecognized attribute(s) '" + std::string{name} + "'");
+      return neutron_bad_request("Unrecognized attribute(s) '" + std::string{name} + "'");
   }
   if (!body.HasMember("floating_network_id") || !body["floating_network_id"].IsString())
-    return bad_request("Failed to parse request. Required attribute 'floating_network_id' not "
-                       "specified");
+    return neutron_bad_request(
+      "Failed to parse request. Required attribute 'floating_network_id' not "
+      "specified");
   std::string net_id = body["floating_network_id"].GetString();
   auto net = st.networks.find(net_id);
   if (net == st.networks.end())
     return neutron_error(404, "NetworkNotFound", "Network " + net_id + " could not be found.");
   if (!net->second.external)
-    return bad_request("Bad floatingip request: Network " + net_id
-                       + " is not a valid external network.");
+    return neutron_bad_request("Bad floatingip request: Network " + net_id
+                               + " is not a valid external network.");
   floating_ip f;
   f.id = st.new_uuid();
   f.project_id = c.auth->project_id;
@@ -127,8 +112,8 @@ response create(impl_state& st, call& c) {
                          "No more IP addresses available on network " + net_id + ".");
   auto sn = st.subnets.find(wanted.front().subnet_id);
   if (sn == st.subnets.end() || sn->second.network_id != net_id)
-    return bad_request("Bad floatingip request: Subnet " + wanted.front().subnet_id
-                       + " is not on network " + net_id + ".");
+    return neutron_bad_request("Bad floatingip request: Subnet " + wanted.front().subnet_id
+                               + " is not on network " + net_id + ".");
   auto addr = st.allocate_ip(sn->second, wanted.front().ip_address.empty()
                                            ? std::nullopt
                                            : std::optional{wanted.front().ip_address});
@@ -157,7 +142,7 @@ response create(impl_state& st, call& c) {
   f.revision = 0;
   f.created = f.updated = iso_seconds(c.now);
   auto& stored = st.floating_ips[f.id] = f;
-  return single(201, st, stored);
+  return one_floating_ip(201, st, stored);
 }
 
 } // namespace
@@ -267,14 +252,14 @@ void add_floating_ip_routes(impl_state& table) {
   add("GET", "/floatingips/{id}", [](impl_state& st, call& c) {
     auto f = st.floating_ips.find(c.params[0]);
     if (f == st.floating_ips.end()) return not_found(c.params[0]);
-    return single(200, st, f->second);
+    return one_floating_ip(200, st, f->second);
   });
   add("PUT", "/floatingips/{id}", [](impl_state& st, call& c) {
     auto f = st.floating_ips.find(c.params[0]);
     if (f == st.floating_ips.end()) return not_found(c.params[0]);
     auto doc = parse_body(c.req);
     if (!doc || !doc->HasMember("floatingip") || !(*doc)["floatingip"].IsObject())
-      return bad_request("Resource body required");
+      return neutron_bad_request("Resource body required");
     auto& body = (*doc)["floatingip"];
     if (body.HasMember("port_id")) {
       if (body["port_id"].IsNull()) {
@@ -292,7 +277,7 @@ void add_floating_ip_routes(impl_state& table) {
       f->second.description = body["description"].GetString();
     ++f->second.revision;
     f->second.updated = iso_seconds(c.now);
-    return single(200, st, f->second);
+    return one_floating_ip(200, st, f->second);
   });
   add("DELETE", "/floatingips/{id}", [](impl_state& st, call& c) {
     auto f = st.floating_ips.find(c.params[0]);

@@ -8,13 +8,6 @@ namespace orch::sim {
 
 namespace {
 
-std::string render(const std::function<void(json_writer&)>& fn) {
-  rapidjson::StringBuffer buf;
-  json_writer w{buf};
-  fn(w);
-  return buf.GetString();
-}
-
 /// Glance's `name` filter: exact, or `in:a,"b,c"` for several names.
 bool name_matches(const std::string& filter, const std::string& name) {
   if (!filter.starts_with("in:")) return filter == name;

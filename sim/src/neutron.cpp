@@ -17,44 +17,12 @@ response not_found(std::string_view kind, std::string_view id) {
                        std::string{kind} + " " + std::string{id} + " could not be found.");
 }
 
-response bad_request(std::string_view message) {
-  return neutron_error(400, "HTTPBadRequest", message);
-}
-
-std::string render(const std::function<void(json_writer&)>& fn) {
-  rapidjson::StringBuffer buf;
-  json_writer w{buf};
-  fn(w);
-  return buf.GetString();
-}
-
-response single(int status, std::string_view key, const std::function<void(json_writer&)>& fn) {
-  return json_response(status, render([&](json_writer& w) {
-                         w.StartObject();
-                         write_str(w, key);
-                         fn(w);
-                         w.EndObject();
-                       }));
-}
-
 std::string value_text(const rapidjson::Value& v) {
   if (v.IsString()) return v.GetString();
   if (v.IsBool()) return v.GetBool() ? "true" : "false";
   if (v.IsInt64()) return std::to_string(v.GetInt64());
   if (v.IsNull()) return "";
   return "\x01"; // never equal to a query value
-}
-
-std::vector<std::string> split_commas(std::string_view text) {
-  std::vector<std::string> result;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    auto end = text.find(',', pos);
-    if (end == std::string_view::npos) end = text.size();
-    if (end > pos) result.emplace_back(text.substr(pos, end - pos));
-    pos = end + 1;
-  }
-  return result;
 }
 
 bool tags_match(const rapidjson::Value& obj, const call& c) {
@@ -122,8 +90,8 @@ response list(const impl_state& st, const call& c, const std::string& collection
     try {
       limit = static_cast<size_t>(std::stoul(*l));
     } catch (...) {
-      return bad_request("Bad limit request: Limit must be an integer 0 or greater and not '" + *l
-                         + "'.");
+      return neutron_bad_request(
+        "Bad limit request: Limit must be an integer 0 or greater and not '" + *l + "'.");
     }
   }
   auto marker = c.arg("marker");
@@ -140,7 +108,7 @@ response list(const impl_state& st, const call& c, const std::string& collection
     obj.Parse(text.c_str());
     for (auto& [key, values] : filters) {
       if (!obj.HasMember(key.c_str()))
-        return bad_request("[" + key + "] is invalid attribute for filtering");
+        return neutron_bad_request("[" + key + "] is invalid attribute for filtering");
     }
     if (!past_marker) {
       if (str_of(obj["id"]) == *marker) {
@@ -194,7 +162,7 @@ std::optional<response> check_attributes(const rapidjson::Value& body,
   for (auto& m : body.GetObject()) {
     auto name = str_of(m.name);
     if (std::find(known.begin(), known.end(), name) == known.end())
-      return bad_request("Unrecognized attribute(s) '" + std::string{name} + "'");
+      return neutron_bad_request("Unrecognized attribute(s) '" + std::string{name} + "'");
   }
   return std::nullopt;
 }
@@ -203,11 +171,6 @@ std::optional<response> check_attributes(const rapidjson::Value& body,
 const rapidjson::Value* body_object(const doc_ptr& doc, const char* key) {
   if (!doc || !doc->HasMember(key) || !(*doc)[key].IsObject()) return nullptr;
   return &(*doc)[key];
-}
-
-std::optional<std::string> opt_string(const rapidjson::Value& body, const char* key) {
-  if (body.HasMember(key) && body[key].IsString()) return std::string{str_of(body[key])};
-  return std::nullopt;
 }
 
 void touch(int& revision, std::string& updated, time_point now) {
@@ -220,7 +183,7 @@ void touch(int& revision, std::string& updated, time_point now) {
 response create_network(impl_state& st, call& c) {
   auto doc = parse_body(c.req);
   auto body = body_object(doc, "network");
-  if (body == nullptr) return bad_request("Resource body required");
+  if (body == nullptr) return neutron_bad_request("Resource body required");
   if (auto err = check_attributes(*body, {"name", "admin_state_up", "description", "shared",
                                           "router:external", "mtu", "port_security_enabled",
                                           "project_id", "tenant_id", "availability_zone_hints",
@@ -271,7 +234,7 @@ response update_network(impl_state& st, call& c) {
   if (n == nullptr) return not_found("Network", c.params[0]);
   auto doc = parse_body(c.req);
   auto body = body_object(doc, "network");
-  if (body == nullptr) return bad_request("Resource body required");
+  if (body == nullptr) return neutron_bad_request("Resource body required");
   if (auto err = check_attributes(
         *body, {"name", "admin_state_up", "description", "mtu", "shared", "port_security_enabled"}))
     return *err;
@@ -318,7 +281,7 @@ subnet* find_subnet(impl_state& st, const std::string& id) {
 response create_subnet(impl_state& st, call& c) {
   auto doc = parse_body(c.req);
   auto body = body_object(doc, "subnet");
-  if (body == nullptr) return bad_request("Resource body required");
+  if (body == nullptr) return neutron_bad_request("Resource body required");
   if (auto err = check_attributes(
         *body, {"name", "description", "network_id", "ip_version", "cidr", "gateway_ip",
                 "allocation_pools", "enable_dhcp", "dns_nameservers", "host_routes",
@@ -327,24 +290,26 @@ response create_subnet(impl_state& st, call& c) {
     return *err;
   auto net_id = opt_string(*body, "network_id");
   if (!net_id)
-    return bad_request("Failed to parse request. Required attribute 'network_id' not specified");
+    return neutron_bad_request(
+      "Failed to parse request. Required attribute 'network_id' not specified");
   auto net = find_network(st, *net_id);
   if (net == nullptr) return not_found("Network", *net_id);
   if (!body->HasMember("ip_version") || !(*body)["ip_version"].IsInt()
       || ((*body)["ip_version"].GetInt() != 4 && (*body)["ip_version"].GetInt() != 6))
-    return bad_request("Invalid input for ip_version. Reason: ip_version must be 4 or 6.");
+    return neutron_bad_request("Invalid input for ip_version. Reason: ip_version must be 4 or 6.");
   int version = (*body)["ip_version"].GetInt();
   auto cidr_text = opt_string(*body, "cidr");
   if (!cidr_text)
-    return bad_request("Bad subnets request: a subnetpool must be specified in the absence of a "
-                       "cidr.");
+    return neutron_bad_request(
+      "Bad subnets request: a subnetpool must be specified in the absence of a "
+      "cidr.");
   auto net_cidr = parse_cidr(*cidr_text);
   if (!net_cidr)
-    return bad_request("Invalid input for cidr. Reason: '" + *cidr_text
-                       + "' is not a valid IP subnet.");
+    return neutron_bad_request("Invalid input for cidr. Reason: '" + *cidr_text
+                               + "' is not a valid IP subnet.");
   if (net_cidr->version != version)
-    return bad_request("Invalid input for operation: Cidr " + *cidr_text
-                       + " does not match the ip_version " + std::to_string(version) + ".");
+    return neutron_bad_request("Invalid input for operation: Cidr " + *cidr_text
+                               + " does not match the ip_version " + std::to_string(version) + ".");
   for (auto& sid : net->subnets) {
     auto& other = st.subnets.at(sid);
     if (other.ip_version != version) continue;
@@ -353,8 +318,9 @@ response create_subnet(impl_state& st, call& c) {
     auto a = parse_cidr(address_at(version, other.base, 0) + "/" + std::to_string(shorter));
     auto b = parse_cidr(address_at(version, net_cidr->base, 0) + "/" + std::to_string(shorter));
     if (a && b && a->base == b->base)
-      return bad_request("Invalid input for operation: Requested subnet with cidr: " + *cidr_text
-                         + " for network: " + net->id + " overlaps with another subnet.");
+      return neutron_bad_request("Invalid input for operation: Requested subnet with cidr: "
+                                 + *cidr_text + " for network: " + net->id
+                                 + " overlaps with another subnet.");
   }
   subnet sn;
   sn.id = st.new_uuid();
@@ -374,21 +340,21 @@ response create_subnet(impl_state& st, call& c) {
     auto addr = parse_address(str_of((*body)["gateway_ip"]), version);
     auto off = addr ? offset_in(*net_cidr, *addr) : std::nullopt;
     if (!off || *off == 0 || *off > last)
-      return bad_request("Invalid input for operation: Gateway is not valid on subnet.");
+      return neutron_bad_request("Invalid input for operation: Gateway is not valid on subnet.");
     sn.gateway = *off;
   }
   if (body->HasMember("allocation_pools") && (*body)["allocation_pools"].IsArray()) {
     for (auto& pool : (*body)["allocation_pools"].GetArray()) {
       if (!pool.IsObject() || !pool.HasMember("start") || !pool.HasMember("end"))
-        return bad_request("Invalid input for allocation_pools.");
+        return neutron_bad_request("Invalid input for allocation_pools.");
       auto s = parse_address(str_of(pool["start"]), version);
       auto e = parse_address(str_of(pool["end"]), version);
       auto so = s ? offset_in(*net_cidr, *s) : std::nullopt;
       auto eo = e ? offset_in(*net_cidr, *e) : std::nullopt;
       if (!so || !eo || *so == 0 || *eo > last || *eo < *so)
-        return bad_request("The allocation pool " + std::string{str_of(pool["start"])} + "-"
-                           + std::string{str_of(pool["end"])} + " spans beyond the subnet cidr "
-                           + *cidr_text + ".");
+        return neutron_bad_request("The allocation pool " + std::string{str_of(pool["start"])} + "-"
+                                   + std::string{str_of(pool["end"])}
+                                   + " spans beyond the subnet cidr " + *cidr_text + ".");
       if (sn.gateway && *sn.gateway >= *so && *sn.gateway <= *eo)
         return neutron_error(409, "GatewayConflictWithAllocationPools",
                              "Gateway ip " + address_at(version, sn.base, *sn.gateway)
@@ -441,7 +407,7 @@ response update_subnet(impl_state& st, call& c) {
   if (sn == nullptr) return not_found("Subnet", c.params[0]);
   auto doc = parse_body(c.req);
   auto body = body_object(doc, "subnet");
-  if (body == nullptr) return bad_request("Resource body required");
+  if (body == nullptr) return neutron_bad_request("Resource body required");
   if (auto err = check_attributes(
         *body, {"name", "description", "enable_dhcp", "dns_nameservers", "host_routes"}))
     return *err;
@@ -486,9 +452,9 @@ port* find_port(impl_state& st, const std::string& id) {
 /// Parses a `fixed_ips` request list into wanted addresses; an error answer if invalid.
 std::optional<response> parse_fixed_ips(impl_state& st, const rapidjson::Value& list,
                                         const network& net, std::vector<fixed_ip>& out) {
-  if (!list.IsArray()) return bad_request("Invalid input for fixed_ips.");
+  if (!list.IsArray()) return neutron_bad_request("Invalid input for fixed_ips.");
   for (auto& item : list.GetArray()) {
-    if (!item.IsObject()) return bad_request("Invalid input for fixed_ips.");
+    if (!item.IsObject()) return neutron_bad_request("Invalid input for fixed_ips.");
     fixed_ip ip;
     if (item.HasMember("subnet_id")) ip.subnet_id = str_of(item["subnet_id"]);
     if (item.HasMember("ip_address")) ip.ip_address = str_of(item["ip_address"]);
@@ -499,13 +465,14 @@ std::optional<response> parse_fixed_ips(impl_state& st, const rapidjson::Value& 
         if (a && offset_in(cidr{sn.ip_version, sn.base, sn.prefix}, *a)) ip.subnet_id = sid;
       }
       if (ip.subnet_id.empty())
-        return bad_request("Invalid input for operation: IP address " + ip.ip_address
-                           + " is not a valid IP for any of the subnets on the specified "
-                             "network.");
+        return neutron_bad_request("Invalid input for operation: IP address " + ip.ip_address
+                                   + " is not a valid IP for any of the subnets on the specified "
+                                     "network.");
     } else if (std::find(net.subnets.begin(), net.subnets.end(), ip.subnet_id)
                == net.subnets.end()) {
-      return bad_request("Invalid input for operation: Failed to create port on network " + net.id
-                         + ", because fixed_ips included invalid subnet " + ip.subnet_id + ".");
+      return neutron_bad_request("Invalid input for operation: Failed to create port on network "
+                                 + net.id + ", because fixed_ips included invalid subnet "
+                                 + ip.subnet_id + ".");
     }
     out.push_back(std::move(ip));
   }
@@ -547,7 +514,7 @@ std::optional<response> allocate(impl_state& st, const network& net,
 response create_port_call(impl_state& st, call& c) {
   auto doc = parse_body(c.req);
   auto body = body_object(doc, "port");
-  if (body == nullptr) return bad_request("Resource body required");
+  if (body == nullptr) return neutron_bad_request("Resource body required");
   if (auto err = check_attributes(
         *body, {"name", "description", "network_id", "fixed_ips", "device_id", "device_owner",
                 "admin_state_up", "tags", "mac_address", "project_id", "tenant_id",
@@ -556,7 +523,8 @@ response create_port_call(impl_state& st, call& c) {
     return *err;
   auto net_id = opt_string(*body, "network_id");
   if (!net_id)
-    return bad_request("Failed to parse request. Required attribute 'network_id' not specified");
+    return neutron_bad_request(
+      "Failed to parse request. Required attribute 'network_id' not specified");
   auto net = find_network(st, *net_id);
   if (net == nullptr) return not_found("Network", *net_id);
   std::vector<std::string> groups;
@@ -617,7 +585,7 @@ response update_port(impl_state& st, call& c) {
   if (p == nullptr) return not_found("Port", c.params[0]);
   auto doc = parse_body(c.req);
   auto body = body_object(doc, "port");
-  if (body == nullptr) return bad_request("Resource body required");
+  if (body == nullptr) return neutron_bad_request("Resource body required");
   if (auto err
       = check_attributes(*body, {"name", "description", "device_id", "device_owner",
                                  "admin_state_up", "security_groups", "port_security_enabled",
@@ -682,12 +650,13 @@ std::optional<response> set_gateway(impl_state& st, call& c, router& r,
     return std::nullopt;
   }
   if (!info.IsObject() || !info.HasMember("network_id"))
-    return bad_request("Invalid input for external_gateway_info.");
+    return neutron_bad_request("Invalid input for external_gateway_info.");
   auto net_id = std::string{str_of(info["network_id"])};
   auto net = find_network(st, net_id);
   if (net == nullptr) return not_found("Network", net_id);
   if (!net->external)
-    return bad_request("Bad router request: Network " + net_id + " is not an external network.");
+    return neutron_bad_request("Bad router request: Network " + net_id
+                               + " is not an external network.");
   if (r.gateway && r.gateway->network_id == net_id) return std::nullopt;
   if (auto err = gateway_in_use(st, r)) return err;
   std::vector<fixed_ip> wanted;
@@ -710,7 +679,7 @@ std::optional<response> set_gateway(impl_state& st, call& c, router& r,
 response create_router(impl_state& st, call& c) {
   auto doc = parse_body(c.req);
   auto body = body_object(doc, "router");
-  if (body == nullptr) return bad_request("Resource body required");
+  if (body == nullptr) return neutron_bad_request("Resource body required");
   if (auto err = check_attributes(
         *body, {"name", "description", "admin_state_up", "external_gateway_info", "project_id",
                 "tenant_id", "distributed", "ha", "availability_zone_hints", "flavor_id"}))
@@ -748,7 +717,7 @@ response update_router(impl_state& st, call& c) {
   if (r == nullptr) return not_found("Router", c.params[0]);
   auto doc = parse_body(c.req);
   auto body = body_object(doc, "router");
-  if (body == nullptr) return bad_request("Resource body required");
+  if (body == nullptr) return neutron_bad_request("Resource body required");
   if (auto err = check_attributes(
         *body, {"name", "description", "admin_state_up", "external_gateway_info", "routes"}))
     return *err;
@@ -806,11 +775,12 @@ response add_interface(impl_state& st, call& c) {
   auto r = find_router(st, c.params[0]);
   if (r == nullptr) return not_found("Router", c.params[0]);
   auto doc = parse_body(c.req);
-  if (!doc) return bad_request("Resource body required");
+  if (!doc) return neutron_bad_request("Resource body required");
   auto subnet_id = opt_string(*doc, "subnet_id");
   auto port_id = opt_string(*doc, "port_id");
   if (subnet_id.has_value() == port_id.has_value())
-    return bad_request("Bad router request: Either subnet_id or port_id must be specified.");
+    return neutron_bad_request(
+      "Bad router request: Either subnet_id or port_id must be specified.");
   if (port_id) {
     auto p = find_port(st, *port_id);
     if (p == nullptr) return not_found("Port", *port_id);
@@ -828,13 +798,14 @@ response add_interface(impl_state& st, call& c) {
   auto sn = find_subnet(st, *subnet_id);
   if (sn == nullptr) return not_found("Subnet", *subnet_id);
   if (!sn->gateway)
-    return bad_request("Bad router request: Subnet for router interface must have a gateway "
-                       "IP.");
+    return neutron_bad_request(
+      "Bad router request: Subnet for router interface must have a gateway "
+      "IP.");
   for (auto& pid : r->interface_ports)
     for (auto& ip : st.ports.at(pid).fixed_ips)
       if (ip.subnet_id == sn->id)
-        return bad_request("Bad router request: Router already has a port on subnet " + sn->id
-                           + ".");
+        return neutron_bad_request("Bad router request: Router already has a port on subnet "
+                                   + sn->id + ".");
   auto gw = address_at(sn->ip_version, sn->base, *sn->gateway);
   std::vector<fixed_ip> wanted{fixed_ip{sn->id, gw}};
   auto net = find_network(st, sn->network_id);
@@ -850,11 +821,12 @@ response remove_interface(impl_state& st, call& c) {
   auto r = find_router(st, c.params[0]);
   if (r == nullptr) return not_found("Router", c.params[0]);
   auto doc = parse_body(c.req);
-  if (!doc) return bad_request("Resource body required");
+  if (!doc) return neutron_bad_request("Resource body required");
   auto subnet_id = opt_string(*doc, "subnet_id");
   auto port_id = opt_string(*doc, "port_id");
   if (!subnet_id && !port_id)
-    return bad_request("Bad router request: Either subnet_id or port_id must be specified.");
+    return neutron_bad_request(
+      "Bad router request: Either subnet_id or port_id must be specified.");
   std::string found;
   for (auto& pid : r->interface_ports) {
     auto& p = st.ports.at(pid);
@@ -931,8 +903,8 @@ response tags_answer(const std::vector<std::string>& tags) {
 
 std::optional<response> check_tag(std::string_view tag) {
   if (tag.empty() || tag.size() > 255)
-    return bad_request("Invalid input for operation: '" + std::string{tag}
-                       + "' exceeds maximum length of 255.");
+    return neutron_bad_request("Invalid input for operation: '" + std::string{tag}
+                               + "' exceeds maximum length of 255.");
   return std::nullopt;
 }
 
@@ -1451,7 +1423,7 @@ void add_neutron_routes(impl_state& st) {
     if (!t) return tag_target_missing(c.params[0], c.params[1]);
     auto doc = parse_body(c.req);
     if (!doc || !doc->HasMember("tags") || !(*doc)["tags"].IsArray())
-      return bad_request("Invalid input for tags.");
+      return neutron_bad_request("Invalid input for tags.");
     std::vector<std::string> tags;
     for (auto& v : (*doc)["tags"].GetArray()) {
       if (auto err = check_tag(str_of(v))) return *err;
@@ -1459,7 +1431,7 @@ void add_neutron_routes(impl_state& st) {
         tags.emplace_back(str_of(v));
     }
     if (tags.size() > 50)
-      return bad_request("Invalid input for operation: number of tags exceeds 50.");
+      return neutron_bad_request("Invalid input for operation: number of tags exceeds 50.");
     *t->tags = tags;
     ++*t->revision;
     return tags_answer(tags);
@@ -1486,7 +1458,7 @@ void add_neutron_routes(impl_state& st) {
     if (auto err = check_tag(c.params[2])) return *err;
     if (std::find(t->tags->begin(), t->tags->end(), c.params[2]) == t->tags->end()) {
       if (t->tags->size() >= 50)
-        return bad_request("Invalid input for operation: number of tags exceeds 50.");
+        return neutron_bad_request("Invalid input for operation: number of tags exceeds 50.");
       t->tags->push_back(c.params[2]);
       ++*t->revision;
     }

@@ -16,13 +16,6 @@ constexpr int mv(int major, int minor) {
   return major * 1000 + minor;
 }
 
-std::string render(const std::function<void(json_writer&)>& fn) {
-  rapidjson::StringBuffer buf;
-  json_writer w{buf};
-  fn(w);
-  return buf.GetString();
-}
-
 response not_found_server(const std::string& id) {
   return nova_fault(404, "Instance " + id + " could not be found.");
 }
@@ -731,18 +724,6 @@ response create_server(impl_state& st, call& c) {
                            }));
   res.headers.emplace_back("Location", st.cfg.base_url + "/compute/v2.1/servers/" + id);
   return res;
-}
-
-std::vector<std::string> split_commas(std::string_view text) {
-  std::vector<std::string> result;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    auto end = text.find(',', pos);
-    if (end == std::string_view::npos) end = text.size();
-    if (end > pos) result.emplace_back(text.substr(pos, end - pos));
-    pos = end + 1;
-  }
-  return result;
 }
 
 response list_servers(impl_state& st, call& c, bool detail) {

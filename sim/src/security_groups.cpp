@@ -9,33 +9,8 @@ namespace orch::sim {
 
 namespace {
 
-std::string render(const std::function<void(json_writer&)>& fn) {
-  rapidjson::StringBuffer buf;
-  json_writer w{buf};
-  fn(w);
-  return buf.GetString();
-}
-
-response single(int status, std::string_view key, const std::function<void(json_writer&)>& fn) {
-  return json_response(status, render([&](json_writer& w) {
-                         w.StartObject();
-                         write_str(w, key);
-                         fn(w);
-                         w.EndObject();
-                       }));
-}
-
-response bad_request(std::string_view message) {
-  return neutron_error(400, "HTTPBadRequest", message);
-}
-
 response group_not_found(const std::string& id) {
   return neutron_error(404, "SecurityGroupNotFound", "Security group " + id + " does not exist");
-}
-
-std::optional<std::string> opt_string(const rapidjson::Value& body, const char* key) {
-  if (body.HasMember(key) && body[key].IsString()) return std::string{str_of(body[key])};
-  return std::nullopt;
 }
 
 /// A port number given as an integer or a numeric string (Neutron converts both).
@@ -83,13 +58,13 @@ bool same_rule(const security_group_rule& x, const security_group_rule& y) {
 response create_group(impl_state& st, call& c) {
   auto doc = parse_body(c.req);
   if (!doc || !doc->HasMember("security_group") || !(*doc)["security_group"].IsObject())
-    return bad_request("Resource body required");
+    return neutron_bad_request("Resource body required");
   auto& body = (*doc)["security_group"];
   for (auto& m : body.GetObject()) {
     auto name = str_of(m.name);
     if (name != "name" && name != "description" && name != "stateful" && name != "project_id"
         && name != "tenant_id")
-      return bad_request("Unrecognized attribute(s) '" + std::string{name} + "'");
+      return neutron_bad_request("Unrecognized attribute(s) '" + std::string{name} + "'");
   }
   auto name = opt_string(body, "name").value_or("");
   if (name == "default")
@@ -115,12 +90,13 @@ response create_group(impl_state& st, call& c) {
 response create_rule(impl_state& st, call& c) {
   auto doc = parse_body(c.req);
   if (!doc || !doc->HasMember("security_group_rule") || !(*doc)["security_group_rule"].IsObject())
-    return bad_request("Resource body required");
+    return neutron_bad_request("Resource body required");
   auto& body = (*doc)["security_group_rule"];
   auto group_id = opt_string(body, "security_group_id");
   if (!group_id)
-    return bad_request("Failed to parse request. Required attribute 'security_group_id' not "
-                       "specified");
+    return neutron_bad_request(
+      "Failed to parse request. Required attribute 'security_group_id' not "
+      "specified");
   auto g = st.security_groups.find(*group_id);
   if (g == st.security_groups.end()) return group_not_found(*group_id);
   security_group_rule r;
@@ -128,17 +104,18 @@ response create_rule(impl_state& st, call& c) {
   r.project_id = g->second.project_id;
   r.direction = opt_string(body, "direction").value_or("");
   if (r.direction != "ingress" && r.direction != "egress")
-    return bad_request("Invalid input for direction. Reason: '" + r.direction
-                       + "' is not in ['ingress', 'egress'].");
+    return neutron_bad_request("Invalid input for direction. Reason: '" + r.direction
+                               + "' is not in ['ingress', 'egress'].");
   r.ethertype = opt_string(body, "ethertype").value_or("IPv4");
   if (r.ethertype != "IPv4" && r.ethertype != "IPv6")
-    return bad_request("Invalid input for ethertype. Reason: '" + r.ethertype
-                       + "' is not in ['IPv4', 'IPv6'].");
+    return neutron_bad_request("Invalid input for ethertype. Reason: '" + r.ethertype
+                               + "' is not in ['IPv4', 'IPv6'].");
   r.protocol = opt_string(body, "protocol");
   bool bad_port = false;
   r.port_range_min = port_number(body, "port_range_min", bad_port);
   r.port_range_max = port_number(body, "port_range_max", bad_port);
-  if (bad_port) return bad_request("Invalid value for port range: ports must be integers 0-65535.");
+  if (bad_port)
+    return neutron_bad_request("Invalid value for port range: ports must be integers 0-65535.");
   if (r.port_range_min && r.port_range_max && *r.port_range_min > *r.port_range_max)
     return neutron_error(400, "SecurityGroupInvalidPortRange",
                          "For TCP/UDP protocols, port_range_min must be <= port_range_max");
@@ -154,8 +131,8 @@ response create_rule(impl_state& st, call& c) {
   if (r.remote_group_id && !st.security_groups.count(*r.remote_group_id))
     return group_not_found(*r.remote_group_id);
   if (r.remote_ip_prefix && !valid_prefix(*r.remote_ip_prefix))
-    return bad_request("Invalid input for remote_ip_prefix. Reason: '" + *r.remote_ip_prefix
-                       + "' is not a valid IP subnet.");
+    return neutron_bad_request("Invalid input for remote_ip_prefix. Reason: '" + *r.remote_ip_prefix
+                               + "' is not a valid IP subnet.");
   r.description = opt_string(body, "description").value_or("");
   for (auto& [id, other] : st.security_group_rules)
     if (same_rule(other, r))
@@ -306,7 +283,7 @@ void add_security_group_routes(impl_state& table) {
     if (g == st.security_groups.end()) return group_not_found(c.params[0]);
     auto doc = parse_body(c.req);
     if (!doc || !doc->HasMember("security_group") || !(*doc)["security_group"].IsObject())
-      return bad_request("Resource body required");
+      return neutron_bad_request("Resource body required");
     auto& body = (*doc)["security_group"];
     if (auto name = opt_string(body, "name")) {
       if (g->second.name == "default" && *name != "default")

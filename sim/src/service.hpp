@@ -168,6 +168,16 @@ void write_opt(json_writer& w, const std::optional<std::string>& s);
 void write_strings(json_writer& w, const std::vector<std::string>& xs);
 void write_map(json_writer& w, const std::map<std::string, std::string>& xs);
 std::string_view str_of(const rapidjson::Value& v);
+/// What `fn` writes, as text.
+std::string render(const std::function<void(json_writer&)>& fn);
+/// `{"<key>": <what fn writes>}` with `status`.
+response single(int status, std::string_view key, const std::function<void(json_writer&)>& fn);
+/// Neutron's 400 `HTTPBadRequest`.
+response neutron_bad_request(std::string_view message);
+/// The string member `key` of a request body, if it is one.
+std::optional<std::string> opt_string(const rapidjson::Value& body, const char* key);
+/// `a,b,,c` -> `a`, `b`, `c` (tag filters).
+std::vector<std::string> split_commas(std::string_view text);
 
 // -- route registration per service ---------------------------------------------------------
 
