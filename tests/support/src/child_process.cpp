@@ -25,6 +25,10 @@ child_process::child_process(std::vector<std::string> argv, std::map<std::string
     char cwd[4096];
     if (::getcwd(cwd, sizeof(cwd)) != nullptr) log_path_ = std::string{cwd} + "/" + log_path_;
   }
+  // A sanitizer build's children are instrumented too: they need the same options
+  // (suppressions, halt on error) as the test, whatever else the test leaves out.
+  for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS", "LSAN_OPTIONS"})
+    if (const char* value = std::getenv(name); value != nullptr) env.try_emplace(name, value);
   std::vector<std::string> env_strings;
   for (auto& [k, v] : env) env_strings.push_back(k + "=" + v);
   std::vector<char*> c_argv;

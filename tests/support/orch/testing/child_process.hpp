@@ -12,8 +12,8 @@ namespace orch::testing {
 /// (SIGTERM, then SIGKILL) when the object dies, and the test can wait for a line in its log.
 class child_process {
 public:
-  /// Starts `argv[0]` with exactly `env` as its environment (nothing inherited), in
-  /// `working_dir` when given.
+  /// Starts `argv[0]` with exactly `env` as its environment (nothing inherited but the
+  /// sanitizers' `*SAN_OPTIONS`), in `working_dir` when given.
   child_process(std::vector<std::string> argv, std::map<std::string, std::string> env,
                 std::string log_path, std::string working_dir = {});
   ~child_process();
