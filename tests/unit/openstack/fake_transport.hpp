@@ -154,7 +154,7 @@ inline transport_outcome reply(int status, std::string body = {}, http_headers h
   return http_result{status, std::move(headers), std::move(body)};
 }
 
-/// The text of a file from the shared sample pack.
+/// The text of a file from the OpenStack fixture pack (tests/fixtures/openstack).
 inline std::string read_sample(const std::string& relative) {
   std::ifstream in{std::string{ORCH_OPENSTACK_SAMPLES_DIR} + "/" + relative, std::ios::binary};
   if (!in) throw std::runtime_error("cannot read sample " + relative);
