@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 namespace orch::openstack {
@@ -19,6 +20,13 @@ struct breaker_config {
   std::chrono::milliseconds open_duration{30'000};
   /// Probes admitted while half-open; that many successes close the breaker again.
   int half_open_probes = 1;
+  /// A probe whose outcome has not been reported after this long counts as failed, so a lost
+  /// answer can never keep the breaker half-open with no probe allowed.
+  std::chrono::milliseconds probe_timeout{60'000};
+  /// A failure that came with `Retry-After` opens the breaker for that long instead of
+  /// `open_duration`, but never shorter than this nor longer than `open_duration`: the service
+  /// said when to come back.
+  std::chrono::milliseconds min_open_duration{1'000};
 };
 
 /// Stops calling a service (one per cloud and service) after a run of failures, then probes
@@ -27,7 +35,8 @@ struct breaker_config {
 /// - closed: every call is allowed; `failure_threshold` consecutive failures open it.
 /// - open: calls are refused until `open_duration` has passed, then it is half-open.
 /// - half-open: up to `half_open_probes` calls are allowed at once; as many successes close
-///   it, one failure opens it again for another `open_duration`.
+///   it, one failure opens it again for another `open_duration`. A probe not reported within
+///   `probe_timeout` counts as a failure, so probing always goes on.
 class circuit_breaker {
 public:
   using time_point = std::chrono::steady_clock::time_point;
@@ -41,8 +50,10 @@ public:
   /// Records a call that reached a healthy service (any answer but a transient failure).
   void on_success();
 
-  /// Records a transient failure (5xx, timeout, connection failure).
-  void on_failure(time_point now);
+  /// Records a transient failure (5xx, timeout, connection failure), with the service's
+  /// `Retry-After` if it sent one.
+  void on_failure(time_point now,
+                  std::optional<std::chrono::milliseconds> retry_after = std::nullopt);
 
   /// The state as of the last call to `allow`, `on_success` or `on_failure`.
   breaker_state state() const noexcept { return state_; }
@@ -56,6 +67,12 @@ private:
   int probes_in_flight_ = 0;
   int probe_successes_ = 0;
   time_point opened_at_{};
+  /// How long the current open period lasts.
+  std::chrono::milliseconds open_for_{};
+  /// When the oldest probe still in flight was admitted.
+  time_point probes_since_{};
+
+  void open(time_point now, std::optional<std::chrono::milliseconds> retry_after);
 };
 
 } // namespace orch::openstack

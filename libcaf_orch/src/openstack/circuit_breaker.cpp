@@ -16,20 +16,38 @@ std::string to_string(breaker_state x) {
 circuit_breaker::circuit_breaker(breaker_config config) : config_(config) {
   config_.failure_threshold = std::max(config_.failure_threshold, 1);
   config_.half_open_probes = std::max(config_.half_open_probes, 1);
+  config_.min_open_duration = std::min(config_.min_open_duration, config_.open_duration);
+  open_for_ = config_.open_duration;
+}
+
+void circuit_breaker::open(time_point now, std::optional<std::chrono::milliseconds> retry_after) {
+  state_ = breaker_state::open;
+  opened_at_ = now;
+  open_for_ = retry_after
+                ? std::clamp(*retry_after, config_.min_open_duration, config_.open_duration)
+                : config_.open_duration;
+  probes_in_flight_ = 0;
+  probe_successes_ = 0;
 }
 
 bool circuit_breaker::allow(time_point now) {
   switch (state_) {
     case breaker_state::closed: return true;
     case breaker_state::open:
-      if (now - opened_at_ < config_.open_duration) return false;
+      if (now - opened_at_ < open_for_) return false;
       state_ = breaker_state::half_open;
       probes_in_flight_ = 0;
       probe_successes_ = 0;
       [[fallthrough]];
     case breaker_state::half_open:
+      // Probes whose answers never came are failures: open again, and let the next call
+      // through once that period has passed.
+      if (probes_in_flight_ > 0 && now - probes_since_ >= config_.probe_timeout) {
+        open(now, std::nullopt);
+        return false;
+      }
       if (probes_in_flight_ + probe_successes_ >= config_.half_open_probes) return false;
-      ++probes_in_flight_;
+      if (probes_in_flight_++ == 0) probes_since_ = now;
       return true;
   }
   return false;
@@ -51,21 +69,14 @@ void circuit_breaker::on_success() {
   }
 }
 
-void circuit_breaker::on_failure(time_point now) {
+void circuit_breaker::on_failure(time_point now,
+                                 std::optional<std::chrono::milliseconds> retry_after) {
   switch (state_) {
     case breaker_state::closed:
-      if (++consecutive_failures_ >= config_.failure_threshold) {
-        state_ = breaker_state::open;
-        opened_at_ = now;
-      }
+      if (++consecutive_failures_ >= config_.failure_threshold) open(now, retry_after);
       break;
     case breaker_state::open: break;
-    case breaker_state::half_open:
-      state_ = breaker_state::open;
-      opened_at_ = now;
-      probes_in_flight_ = 0;
-      probe_successes_ = 0;
-      break;
+    case breaker_state::half_open: open(now, retry_after); break;
   }
 }
 

@@ -274,7 +274,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
       report(service::identity, "POST", res.status, err.kind, std::nullopt, latency, attempt);
       with_breaker(service::identity, [&](circuit_breaker& br) {
         if (err.kind == os_error_kind::transient)
-          br.on_failure(now);
+          br.on_failure(now, err.retry_after);
         else
           br.on_success();
       });
@@ -413,7 +413,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
       report(req->svc, req->method, res.status, err.kind, std::nullopt, latency, req->attempts);
       with_breaker(req->svc, [&](circuit_breaker& br) {
         if (err.kind == os_error_kind::transient)
-          br.on_failure(now);
+          br.on_failure(now, err.retry_after);
         else
           br.on_success();
       });

@@ -294,6 +294,39 @@ BOOST_AUTO_TEST_CASE(storm_of_503_opens_the_breaker_and_a_probe_closes_it) {
   BOOST_TEST(to_string(observer.breaker_changes[2].second) == "closed");
 }
 
+BOOST_AUTO_TEST_CASE(a_keystone_outage_opens_the_identity_breaker_and_a_probe_recovers) {
+  cfg.retry.max_attempts = 1;
+  bool keystone_up = false;
+  transport.responder = [&](const http_call& c) {
+    if (c.url.find("/auth/tokens") != std::string::npos)
+      return keystone_up ? token_reply(24h) : reply(503, "", {{"Retry-After", "1"}});
+    return server_reply("s");
+  };
+  for (int i = 0; i < 3; ++i) {
+    capture<server> got;
+    uut().get_server("s", got.cb());
+    BOOST_TEST(got.kind() == "transient");
+  }
+  BOOST_TEST(to_string(uut().breaker(service::identity)) == "open");
+  capture<server> refused;
+  uut().get_server("s", refused.cb());
+  BOOST_TEST(refused.kind() == "circuit_open");
+  BOOST_TEST(auth_calls() == 3u);
+  // Keystone said when to come back: a probe goes out after 1 s, not after the full 10 s.
+  clk.advance(1s);
+  capture<server> failed_probe;
+  uut().get_server("s", failed_probe.cb());
+  BOOST_TEST(failed_probe.kind() == "transient");
+  BOOST_TEST(auth_calls() == 4u);
+  keystone_up = true;
+  clk.advance(1s);
+  capture<server> probe;
+  uut().get_server("s", probe.cb());
+  BOOST_TEST(probe.kind() == "ok");
+  BOOST_TEST(auth_calls() == 5u);
+  BOOST_TEST(to_string(uut().breaker(service::identity)) == "closed");
+}
+
 BOOST_AUTO_TEST_CASE(retried_503s_recover_with_jittered_backoff) {
   int failures = 2;
   transport.responder = [&](const http_call& c) {
