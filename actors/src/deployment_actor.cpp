@@ -79,16 +79,18 @@ std::string lower(std::string text) {
 /// Runs the cloud commands of one resource for its deployment actor: forwards each to the
 /// cloud actor and reports the outcome back. Has no state of its own, so a restart only has
 /// to re-issue the commands that were out.
-caf::behavior child_actor(caf::event_based_actor* self, caf::actor parent, caf::actor cloud,
-                          uuid deployment, actor_metrics* metrics) {
+caf::behavior child_actor(caf::event_based_actor* self, caf::actor parent, context_ptr ctx,
+                          std::string region, uuid deployment, actor_metrics* metrics) {
   if (metrics) {
     metrics->actor_started("child");
     self->attach_functor([metrics](const caf::error&) { metrics->actor_stopped("child"); });
   }
   return {
-    [=](run_atom, uint64_t cmd_id, deployment_command& cmd, bool crash) {
+    [=](run_atom, uint64_t cmd_id, deployment_command& cmd, bool crash, bool reissue) {
       if (crash) throw std::runtime_error("injected fault in child actor");
-      self->send(cloud, run_atom::value, cmd_id, deployment, std::move(cmd));
+      // Looked up per command: the manager replaces a crashed cloud actor.
+      self->send(ctx->cloud_for(region), run_atom::value, cmd_id, deployment, std::move(cmd),
+                 reissue);
     },
     [=](result_atom, uint64_t cmd_id, input_event& ev) {
       self->send(parent, result_atom::value, cmd_id, std::move(ev));
@@ -109,6 +111,11 @@ struct deployment_state {
     std::chrono::steady_clock::time_point started;
     /// The operation it was issued for (see `operation_generation`).
     uint64_t generation = 0;
+    /// When the watchdog gives up on its answer (re-issues it, or fails the step); on the
+    /// actor's clock.
+    caf::actor_clock::time_point deadline;
+    /// Times the watchdog sent it again.
+    int reissues = 0;
   };
 
   struct child_entry {
@@ -137,6 +144,12 @@ struct deployment_state {
   std::deque<deployment_command> ready;
   /// How many record_events (the first ones of the backlog) are being committed; 0 if none.
   size_t committing = 0;
+  /// The batch being committed. A failed commit sends exactly this batch again, so a commit
+  /// that was stored although its answer was lost is recognised by the store and not stored
+  /// twice.
+  std::optional<persistence::event_batch> in_flight;
+  /// Seq of the newest committed event.
+  int64_t last_seq = 0;
   uint64_t records_queued = 0;
   uint64_t records_committed = 0;
   std::map<uint64_t, running_command> running;
@@ -152,7 +165,11 @@ struct deployment_state {
   /// waits, so their late answers must not reach it (they would match the delete's own step
   /// for the same resource).
   uint64_t operation_generation = 0;
-  caf::actor cloud;
+  bool has_cloud = false;
+  /// Failed attempts to claim and load the deployment while the store is unavailable.
+  int start_failures = 0;
+  /// Whether a watchdog tick is scheduled.
+  bool ticking = false;
   /// Set when the supervisor's restart budget is spent: the reason of the last crash.
   std::optional<std::string> give_up;
 };
@@ -222,22 +239,29 @@ void observe_batch(self_ptr self, const std::vector<deployment_event>& events,
 /// the backlog until the batch is stored; those before the first one are already `ready`.
 void commit_front(self_ptr self) {
   auto& st = self->state;
-  std::vector<deployment_event> events;
-  for (const auto& cmd : st.backlog)
-    if (const auto* rec = std::get_if<record_event>(&cmd)) events.push_back(rec->event);
-  persistence::event_batch batch;
-  batch.state = fold(st.committed, events);
-  batch.state.epoch = st.epoch;
-  batch.snapshot = needs_snapshot(events, st.events_since_snapshot, st.ctx->cfg.snapshot_every);
-  batch.events = std::move(events);
+  if (!st.in_flight) {
+    std::vector<deployment_event> events;
+    for (const auto& cmd : st.backlog)
+      if (const auto* rec = std::get_if<record_event>(&cmd)) events.push_back(rec->event);
+    persistence::event_batch fresh;
+    fresh.state = fold(st.committed, events);
+    fresh.state.epoch = st.epoch;
+    fresh.snapshot = needs_snapshot(events, st.events_since_snapshot, st.ctx->cfg.snapshot_every);
+    fresh.events = std::move(events);
+    fresh.after_seq = st.last_seq;
+    st.in_flight = std::move(fresh);
+  }
+  const auto& batch = *st.in_flight;
   st.committing = batch.events.size();
   self
     ->request(st.ctx->store(), st.ctx->cfg.store_timeout, append_atom::value, st.id, st.epoch,
               batch)
     .then(
-      [=](int64_t) {
+      [=](int64_t last_seq) {
         auto& s = self->state;
         auto n = s.committing;
+        s.last_seq = last_seq;
+        s.in_flight.reset();
         observe_batch(self, batch.events, s.committed);
         s.committed = batch.state;
         s.events_since_snapshot = batch.snapshot ? 0 : s.events_since_snapshot + int64_t(n);
@@ -254,8 +278,8 @@ void commit_front(self_ptr self) {
       },
       [=](caf::error& err) {
         auto& s = self->state;
-        s.committing = 0;
         if (is(err, errc::conflict)) {
+          s.committing = 0;
           // Another owner claimed the deployment: it carries on, we stop.
           log()->warn("[d:{}] fenced out (epoch {}), stopping", s.log_id, s.epoch);
           fail_delete_waiters(self, make_error(errc::conflict, "deployment taken over"));
@@ -264,13 +288,16 @@ void commit_front(self_ptr self) {
         }
         log()->warn("[d:{}] commit failed ({}), retrying in {} ms", s.log_id,
                     self->system().render(err), s.ctx->cfg.store_retry_delay.count());
+        // `committing` stays set: nothing else is committed meanwhile, and the batch goes
+        // again only after the delay.
         self->delayed_send(self, s.ctx->cfg.store_retry_delay, commit_atom::value);
       });
 }
 
 caf::actor spawn_child(self_ptr self, const std::string& key) {
   auto& st = self->state;
-  auto hdl = self->spawn(child_actor, caf::actor{self}, st.cloud, st.id, st.ctx->metrics);
+  auto hdl = self->spawn(child_actor, caf::actor{self}, st.ctx, st.committed.cloud_region, st.id,
+                         st.ctx->metrics);
   self->monitor(hdl);
   st.live->insert(hdl);
   st.child_of[hdl.address()] = key;
@@ -284,24 +311,40 @@ caf::actor spawn_child(self_ptr self, const std::string& key) {
 }
 
 void send_to_child(self_ptr self, uint64_t cmd_id, const std::string& key,
-                   const deployment_command& cmd) {
+                   const deployment_command& cmd, bool reissue = false) {
   auto& st = self->state;
   auto i = st.children.find(key);
   auto hdl = i != st.children.end() && i->second.hdl ? i->second.hdl : spawn_child(self, key);
   auto crash_at = st.ctx->cfg.crash_child_on_command;
   auto n = st.ctx->child_commands.fetch_add(1) + 1;
   bool crash = crash_at > 0 && n >= crash_at && n < crash_at + st.ctx->cfg.crash_child_times;
-  self->send(hdl, run_atom::value, cmd_id, cmd, crash);
+  self->send(hdl, run_atom::value, cmd_id, cmd, crash, reissue);
 }
+
+/// How long the answer of `cmd` may take before the watchdog counts it as lost.
+std::chrono::milliseconds deadline_of(const command_deadlines& d, const deployment_command& cmd) {
+  if (std::holds_alternative<wait_server_active>(cmd)) return d.wait_server;
+  if (std::holds_alternative<wait_volume_available>(cmd)
+      || std::holds_alternative<attach_volume>(cmd) || std::holds_alternative<detach_volume>(cmd))
+    return d.volume;
+  if (std::holds_alternative<delete_resource>(cmd)
+      || std::holds_alternative<remove_router_interface>(cmd)
+      || std::holds_alternative<clear_router_gateway>(cmd))
+    return d.remove;
+  return d.create;
+}
+
+void schedule_tick(self_ptr self);
 
 void dispatch(self_ptr self, deployment_command cmd) {
   auto& st = self->state;
   auto cmd_id = st.next_command++;
   auto key = child_key(cmd);
-  st.running.emplace(cmd_id,
-                     deployment_state::running_command{cmd, key, std::chrono::steady_clock::now(),
-                                                       st.operation_generation});
-  if (!st.cloud) {
+  st.running.emplace(cmd_id, deployment_state::running_command{
+                               cmd, key, std::chrono::steady_clock::now(), st.operation_generation,
+                               self->clock().now() + deadline_of(st.ctx->cfg.deadlines, cmd), 0});
+  schedule_tick(self);
+  if (!st.has_cloud) {
     self->send(
       self, result_atom::value, cmd_id,
       input_event{step_failed{kind_of(cmd),
@@ -312,6 +355,59 @@ void dispatch(self_ptr self, deployment_command cmd) {
     return;
   }
   send_to_child(self, cmd_id, key, cmd);
+}
+
+/// The watchdog's period: often enough to notice a lost answer soon after its deadline.
+std::chrono::milliseconds tick_interval(const command_deadlines& d) {
+  auto shortest = std::min({d.create, d.wait_server, d.volume, d.remove});
+  return std::clamp(shortest / 10, std::chrono::milliseconds{10}, std::chrono::milliseconds{5'000});
+}
+
+void schedule_tick(self_ptr self) {
+  auto& st = self->state;
+  if (st.ticking) return;
+  st.ticking = true;
+  self->delayed_send(self, tick_interval(st.ctx->cfg.deadlines), tick_atom::value);
+}
+
+/// Commands whose answer is overdue were lost on the way (a crashed cloud actor, an exception
+/// on the cloud's thread, a dropped message): they are idempotent, so they go again; after
+/// `reissues` tries the step fails with `timeout`. A deployment is never busy for ever.
+void on_tick(self_ptr self) {
+  auto& st = self->state;
+  st.ticking = false;
+  // The actor's clock, simulated under tests; `started` is wall time for the metrics.
+  auto now = self->clock().now();
+  std::vector<uint64_t> overdue;
+  for (const auto& [cmd_id, rc] : st.running)
+    if (rc.deadline <= now) overdue.push_back(cmd_id);
+  for (auto cmd_id : overdue) {
+    auto& rc = st.running.at(cmd_id);
+    auto name = logical_name_of(rc.cmd);
+    auto waited = deadline_of(st.ctx->cfg.deadlines, rc.cmd);
+    if (rc.reissues < st.ctx->cfg.deadlines.reissues) {
+      ++rc.reissues;
+      rc.deadline = now + waited;
+      log()->warn("[d:{}] no answer for {} {} after {} ms, sending it again (try {})", st.log_id,
+                  command_names[rc.cmd.index()], name, waited.count(), rc.reissues + 1);
+      if (st.has_cloud) send_to_child(self, cmd_id, rc.child, rc.cmd, true);
+      continue;
+    }
+    auto cmd = rc.cmd;
+    st.running.erase(cmd_id);
+    log()->error("[d:{}] no answer for {} {} after {} tries, failing the step", st.log_id,
+                 command_names[cmd.index()], name, st.ctx->cfg.deadlines.reissues + 1);
+    auto err = apply_input(self, step_failed{kind_of(cmd),
+                                             name,
+                                             "timeout",
+                                             std::string{"no answer from the cloud for "}
+                                               + command_names[cmd.index()] + " after "
+                                               + std::to_string(waited.count()) + " ms",
+                                             {}});
+    if (err) log()->warn("[d:{}] {}", st.log_id, self->system().render(err));
+  }
+  if (!st.running.empty()) schedule_tick(self);
+  if (!overdue.empty()) pump(self);
 }
 
 void schedule_idle(self_ptr self) {
@@ -378,7 +474,10 @@ void begin_delete(self_ptr self) {
     }
     ++st.operation_generation;
     // The machine forgot the cancelled operation's waits: forget them too, so that their
-    // answers are dropped when they come.
+    // answers are dropped when they come, and stop the cloud's polling for them.
+    if (auto cloud = st.ctx->cloud_for(st.committed.cloud_region))
+      for (const auto& [cmd_id, rc] : st.running)
+        if (is_wait(rc.cmd)) self->send(cloud, cancel_atom::value, rc.cmd);
     std::erase_if(st.running, [](const auto& kv) { return is_wait(kv.second.cmd); });
     // A delete issues no waits, so every wait still queued belongs to the cancelled deploy.
     std::erase_if(st.ready, is_wait);
@@ -413,11 +512,12 @@ void give_up_operation(self_ptr self) {
 
 void on_loaded(self_ptr self, persistence::stored_history hist) {
   auto& st = self->state;
+  st.last_seq = hist.tail.empty() ? hist.snapshot_seq : hist.tail.back().seq;
   st.committed = fold(std::move(hist.snapshot), hist.tail);
   st.committed.epoch = st.epoch;
   st.events_since_snapshot = static_cast<int64_t>(hist.tail.size());
   st.fsm.emplace(st.committed);
-  st.cloud = st.ctx->cloud_for(st.committed.cloud_region);
+  st.has_cloud = st.ctx->cloud_for(st.committed.cloud_region) != nullptr;
   st.ph = deployment_state::phase::running;
   if (st.give_up) {
     fail_delete_waiters(self,
@@ -438,6 +538,58 @@ void on_loaded(self_ptr self, persistence::stored_history hist) {
     err = apply_input(self, resume{});
   if (err) log()->error("[d:{}] cannot start: {}", st.log_id, self->system().render(err));
   pump(self);
+}
+
+/// Whether a failed claim or load is the database being away (wait and try again) rather than
+/// something about this deployment.
+bool is_store_outage(const caf::error& err) {
+  return is(err, errc::store_unavailable) || err == caf::sec::request_timeout;
+}
+
+/// Claims and loads the deployment. While the database is unavailable it tries again with a
+/// growing delay: that is no crash, and spending the restart budget on it would fail healthy
+/// deployments during a database blip.
+void start_loading(self_ptr self) {
+  auto& st = self->state;
+  auto id = st.id;
+  auto abandon = [=](const char* what, caf::error& err) {
+    auto& s = self->state;
+    if (is_store_outage(err)) {
+      auto delay = s.ctx->cfg.start_retry_delay;
+      for (int i = 0; i < s.start_failures && delay < s.ctx->cfg.start_retry_max_delay; ++i)
+        delay *= 2;
+      delay = std::min(delay, s.ctx->cfg.start_retry_max_delay);
+      ++s.start_failures;
+      log()->warn("[d:{}] {} failed ({}), trying again in {} ms", s.log_id, what,
+                  self->system().render(err), delay.count());
+      self->delayed_send(self, delay, start_atom::value);
+      return;
+    }
+    // Nothing was changed: quitting with the error lets the manager retry within its budget.
+    log()->error("[d:{}] {} failed: {}", s.log_id, what, self->system().render(err));
+    fail_delete_waiters(self, err);
+    self->quit(err);
+  };
+  auto timeout = st.ctx->cfg.store_timeout;
+  self->request(st.ctx->store(), timeout, claim_atom::value, id)
+    .then(
+      [=](int64_t epoch) {
+        self->state.epoch = epoch;
+        self->request(self->state.ctx->store(), timeout, load_atom::value, id)
+          .then(
+            [=](persistence::stored_history& hist) {
+              self->state.start_failures = 0;
+              on_loaded(self, std::move(hist));
+            },
+            [=](caf::error& err) { abandon("load", err); });
+      },
+      [=](caf::error& err) {
+        if (is(err, errc::not_found)) {
+          fail_delete_waiters(self, err);
+          return self->quit();
+        }
+        abandon("claim", err);
+      });
 }
 
 void on_child_down(self_ptr self, const caf::down_msg& dm) {
@@ -494,28 +646,7 @@ caf::behavior deployment_actor(self_ptr self, context_ptr ctx, uuid id,
   self->set_error_handler([=](caf::error& err) {
     log()->warn("[d:{}] stray error: {}", self->state.log_id, self->system().render(err));
   });
-  auto abandon = [=](const char* what, caf::error& err) {
-    // Nothing was changed: quitting with the error lets the manager retry within its budget.
-    log()->error("[d:{}] {} failed: {}", self->state.log_id, what, self->system().render(err));
-    fail_delete_waiters(self, err);
-    self->quit(err);
-  };
-  auto timeout = st.ctx->cfg.store_timeout;
-  self->request(st.ctx->store(), timeout, claim_atom::value, id)
-    .then(
-      [=](int64_t epoch) {
-        self->state.epoch = epoch;
-        self->request(self->state.ctx->store(), timeout, load_atom::value, id)
-          .then([=](persistence::stored_history& hist) { on_loaded(self, std::move(hist)); },
-                [=](caf::error& err) { abandon("load", err); });
-      },
-      [=](caf::error& err) {
-        if (is(err, errc::not_found)) {
-          fail_delete_waiters(self, err);
-          return self->quit();
-        }
-        abandon("claim", err);
-      });
+  start_loading(self);
   return {
     [=](result_atom, uint64_t cmd_id, input_event& ev) {
       auto& s = self->state;
@@ -543,7 +674,17 @@ caf::behavior deployment_actor(self_ptr self, context_ptr ctx, uuid id,
         begin_delete(self);
       return caf::delegated<deployment_record>{};
     },
-    [=](commit_atom) { pump(self); },
+    [=](commit_atom) {
+      auto& s = self->state;
+      if (s.in_flight)
+        commit_front(self);
+      else
+        pump(self);
+    },
+    [=](tick_atom) { on_tick(self); },
+    [=](start_atom) {
+      if (self->state.ph == deployment_state::phase::loading) start_loading(self);
+    },
     [=](restart_atom, const std::string& key) {
       auto& s = self->state;
       std::vector<std::pair<uint64_t, deployment_command>> again;

@@ -14,10 +14,12 @@ timestamp engine_context::now() const {
 }
 
 caf::actor engine_context::store() {
+  std::lock_guard guard{actors_mtx};
   return stores[next_store.fetch_add(1) % stores.size()];
 }
 
 caf::actor engine_context::cloud_for(const std::string& region) const {
+  std::lock_guard guard{actors_mtx};
   if (auto i = clouds.find(region); i != clouds.end()) return i->second;
   if (clouds.size() == 1) return clouds.begin()->second;
   return {};
@@ -78,18 +80,27 @@ struct cloud_state {
     deployment_command cmd;
   };
 
+  struct slot {
+    /// Identifies the command running for the key; a `done` of an older one is stale.
+    uint64_t running = 0;
+    std::deque<queued> waiting;
+  };
+
   std::shared_ptr<cloud_commands> commands;
-  /// Resource key -> commands waiting behind the one running.
-  std::map<std::string, std::deque<queued>> busy;
+  /// Resource key -> the command running and those waiting behind it.
+  std::map<std::string, slot> busy;
+  uint64_t next_run = 1;
 };
 
 void cloud_start(caf::stateful_actor<cloud_state>* self, const std::string& key,
                  cloud_state::queued q) {
+  auto run = self->state.next_run++;
+  self->state.busy[key].running = run;
   self->state.commands->run(std::move(q.cmd), [me = caf::actor{self}, reply_to = q.reply_to,
-                                               cmd_id = q.cmd_id, key](input_event ev) {
+                                               cmd_id = q.cmd_id, key, run](input_event ev) {
     // Called from the cloud's executor: anon_send is safe from any thread.
     caf::anon_send(reply_to, result_atom::value, cmd_id, std::move(ev));
-    caf::anon_send(me, done_atom::value, key);
+    caf::anon_send(me, done_atom::value, key, run);
   });
 }
 
@@ -101,7 +112,9 @@ caf::behavior cloud_actor(caf::stateful_actor<cloud_state>* self,
     self->attach_functor([metrics](const caf::error&) { metrics->actor_stopped("cloud"); });
   }
   return {
-    [=](run_atom, uint64_t cmd_id, const uuid& deployment, deployment_command& cmd) {
+    // `reissue`: the deployment's watchdog gave up on the answer of an earlier attempt. That
+    // attempt's callback never ran (it would have answered), so it no longer holds its key.
+    [=](run_atom, uint64_t cmd_id, const uuid& deployment, deployment_command& cmd, bool reissue) {
       cloud_state::queued q{caf::actor_cast<caf::actor>(self->current_sender()), cmd_id,
                             std::move(cmd)};
       // Waits only read: they never hold up the deletes that may replace them.
@@ -115,21 +128,22 @@ caf::behavior cloud_actor(caf::stateful_actor<cloud_state>* self,
       }
       auto key = to_string(deployment) + "/" + logical_name_of(q.cmd);
       auto [i, fresh] = self->state.busy.try_emplace(key);
-      if (!fresh) {
-        i->second.push_back(std::move(q));
+      if (!fresh && !reissue) {
+        i->second.waiting.push_back(std::move(q));
         return;
       }
       cloud_start(self, key, std::move(q));
     },
-    [=](done_atom, const std::string& key) {
+    [=](cancel_atom, const deployment_command& cmd) { self->state.commands->cancel(cmd); },
+    [=](done_atom, const std::string& key, uint64_t run) {
       auto i = self->state.busy.find(key);
-      if (i == self->state.busy.end()) return;
-      if (i->second.empty()) {
+      if (i == self->state.busy.end() || i->second.running != run) return;
+      if (i->second.waiting.empty()) {
         self->state.busy.erase(i);
         return;
       }
-      auto next = std::move(i->second.front());
-      i->second.pop_front();
+      auto next = std::move(i->second.waiting.front());
+      i->second.waiting.pop_front();
       cloud_start(self, key, std::move(next));
     },
   };
@@ -148,6 +162,11 @@ struct manager_state {
   std::set<uuid> queued;
   std::map<uuid, restart_budget> budgets;
   std::shared_ptr<std::set<caf::actor>> live = std::make_shared<std::set<caf::actor>>();
+  /// Store and cloud actors this manager supervises: address -> store index or region.
+  std::map<caf::actor_addr, size_t> store_of;
+  std::map<caf::actor_addr, std::string> cloud_of;
+  /// Consecutive failed listings of unfinished deployments.
+  int sweep_failures = 0;
 };
 
 using manager_ptr = caf::stateful_actor<manager_state>*;
@@ -215,8 +234,97 @@ void forward_delete(manager_ptr self, const uuid& id, caf::response_promise rp, 
           });
 }
 
+caf::actor spawn_store(caf::actor_system& sys, const engine_context& ctx) {
+  return ctx.cfg.detached_store ? sys.spawn<caf::detached>(store_actor, ctx.repository)
+                                : sys.spawn(store_actor, ctx.repository);
+}
+
+void supervise_services(manager_ptr self) {
+  auto& st = self->state;
+  std::lock_guard guard{st.ctx->actors_mtx};
+  for (size_t i = 0; i < st.ctx->stores.size(); ++i) {
+    self->monitor(st.ctx->stores[i]);
+    st.store_of[st.ctx->stores[i].address()] = i;
+  }
+  for (const auto& [region, hdl] : st.ctx->clouds) {
+    self->monitor(hdl);
+    st.cloud_of[hdl.address()] = region;
+  }
+}
+
+/// A store or cloud actor went down: one that crashed is replaced, so deployments keep a way
+/// to the database and the cloud. Their commands in flight answer anyway (the cloud's work runs
+/// on its own executor); queued ones are noticed by each deployment's watchdog.
+bool on_service_down(manager_ptr self, const caf::down_msg& dm) {
+  auto& st = self->state;
+  auto store = st.store_of.find(dm.source);
+  auto cloud = st.cloud_of.find(dm.source);
+  if (store == st.store_of.end() && cloud == st.cloud_of.end()) return false;
+  bool crashed = dm.reason && dm.reason != caf::exit_reason::user_shutdown;
+  auto why = self->system().render(dm.reason);
+  if (store != st.store_of.end()) {
+    auto index = store->second;
+    st.store_of.erase(store);
+    if (!crashed) return true;
+    log()->error("store actor {} crashed ({}), replacing it", index, why);
+    auto hdl = spawn_store(self->system(), *st.ctx);
+    self->monitor(hdl);
+    st.store_of[hdl.address()] = index;
+    std::lock_guard guard{st.ctx->actors_mtx};
+    st.ctx->stores[index] = hdl;
+    if (st.ctx->metrics) st.ctx->metrics->actor_restarted("store");
+    return true;
+  }
+  auto region = cloud->second;
+  st.cloud_of.erase(cloud);
+  if (!crashed) return true;
+  log()->error("cloud actor of region {} crashed ({}), replacing it", region, why);
+  auto hdl = self->system().spawn(cloud_actor, st.ctx->cloud_impls.at(region), st.ctx->metrics);
+  self->monitor(hdl);
+  st.cloud_of[hdl.address()] = region;
+  std::lock_guard guard{st.ctx->actors_mtx};
+  st.ctx->clouds[region] = hdl;
+  if (st.ctx->metrics) st.ctx->metrics->actor_restarted("cloud");
+  return true;
+}
+
+/// Lists the unfinished deployments and starts those without an actor: at start, then every
+/// `resume_sweep_interval`, so a deployment whose actor is gone for any reason (a failed
+/// listing at start, a bug) is picked up again. A failed listing is retried sooner.
+void sweep_unfinished(manager_ptr self) {
+  auto& cfg = self->state.ctx->cfg;
+  self->request(self->state.ctx->store(), cfg.store_timeout, unfinished_atom::value)
+    .then(
+      [=](const uuid_list& ids) {
+        auto& st = self->state;
+        size_t started = 0;
+        for (const auto& id : ids)
+          if (st.deployments.count(id) == 0 && st.queued.count(id) == 0) {
+            admit(self, id);
+            ++started;
+          }
+        if (started > 0 || st.sweep_failures > 0)
+          log()->info("resuming {} unfinished deployment(s)", started);
+        st.sweep_failures = 0;
+        if (st.ctx->cfg.resume_sweep_interval.count() > 0)
+          self->delayed_send(self, st.ctx->cfg.resume_sweep_interval, sweep_atom::value);
+      },
+      [=](caf::error& err) {
+        auto& st = self->state;
+        auto delay = st.ctx->cfg.start_retry_delay;
+        for (int i = 0; i < st.sweep_failures && delay < st.ctx->cfg.start_retry_max_delay; ++i)
+          delay *= 2;
+        delay = std::min(delay, st.ctx->cfg.start_retry_max_delay);
+        ++st.sweep_failures;
+        log()->error("cannot list unfinished deployments ({}), trying again in {} ms",
+                     self->system().render(err), delay.count());
+        self->delayed_send(self, delay, sweep_atom::value);
+      });
+}
+
 caf::behavior manager_actor(manager_ptr self, context_ptr ctx) {
   self->state.ctx = std::move(ctx);
+  supervise_services(self);
   self->attach_functor([live = self->state.live](const caf::error&) {
     for (const auto& d : *live) caf::anon_send_exit(d, caf::exit_reason::user_shutdown);
   });
@@ -231,6 +339,7 @@ caf::behavior manager_actor(manager_ptr self, context_ptr ctx) {
   });
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& st = self->state;
+    if (on_service_down(self, dm)) return;
     auto i = st.by_addr.find(dm.source);
     if (i == st.by_addr.end()) return;
     auto id = i->second;
@@ -265,19 +374,7 @@ caf::behavior manager_actor(manager_ptr self, context_ptr ctx) {
       forward_delete(self, id, self->make_response_promise(), true);
       return caf::delegated<deployment_record>{};
     },
-    [=](unfinished_atom) {
-      self
-        ->request(self->state.ctx->store(), self->state.ctx->cfg.store_timeout,
-                  unfinished_atom::value)
-        .then(
-          [=](const uuid_list& ids) {
-            log()->info("resuming {} unfinished deployment(s)", ids.size());
-            for (const auto& id : ids) admit(self, id);
-          },
-          [=](caf::error& err) {
-            log()->error("cannot list unfinished deployments: {}", self->system().render(err));
-          });
-    },
+    [=](sweep_atom) { sweep_unfinished(self); },
   };
 }
 
@@ -297,6 +394,7 @@ public:
 
   ~engine_impl() override {
     caf::anon_send_exit(manager_, caf::exit_reason::user_shutdown);
+    std::lock_guard guard{ctx_->actors_mtx};
     for (const auto& s : ctx_->stores) caf::anon_send_exit(s, caf::exit_reason::user_shutdown);
     for (const auto& [region, c] : ctx_->clouds)
       caf::anon_send_exit(c, caf::exit_reason::user_shutdown);
@@ -334,15 +432,14 @@ std::unique_ptr<deployment_engine> spawn_deployment_engine(caf::actor_system& sy
   auto ctx = std::make_shared<engine_context>();
   ctx->cfg = std::move(cfg);
   ctx->metrics = deps.metrics;
+  ctx->repository = &deps.repository;
+  ctx->cloud_impls = deps.clouds;
   auto workers = std::max<std::size_t>(ctx->cfg.store_workers, 1);
-  for (std::size_t i = 0; i < workers; ++i)
-    ctx->stores.push_back(ctx->cfg.detached_store
-                            ? sys.spawn<caf::detached>(store_actor, &deps.repository)
-                            : sys.spawn(store_actor, &deps.repository));
+  for (std::size_t i = 0; i < workers; ++i) ctx->stores.push_back(spawn_store(sys, *ctx));
   for (auto& [region, commands] : deps.clouds)
     ctx->clouds.emplace(region, sys.spawn(cloud_actor, commands, deps.metrics));
   auto manager = sys.spawn(manager_actor, ctx);
-  if (ctx->cfg.resume_unfinished) caf::anon_send(manager, unfinished_atom::value);
+  if (ctx->cfg.resume_unfinished) caf::anon_send(manager, sweep_atom::value);
   return std::make_unique<engine_impl>(sys, std::move(ctx), std::move(manager));
 }
 

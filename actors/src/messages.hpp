@@ -24,6 +24,9 @@ using idle_atom = caf::atom_constant<caf::atom("idle")>;
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
 using commit_atom = caf::atom_constant<caf::atom("commit")>;
 using done_atom = caf::atom_constant<caf::atom("done")>;
+using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 
 using uuid_list = std::vector<orch::uuid>;
 

@@ -16,6 +16,10 @@ namespace orch::actors {
 
 cloud_commands::~cloud_commands() = default;
 
+void cloud_commands::cancel(const deployment_command&) {
+  // nop
+}
+
 namespace {
 
 using namespace orch::openstack;
@@ -53,8 +57,35 @@ public:
 
   void run(deployment_command cmd, command_callback done) override {
     post_([self = shared_from_this(), cmd = std::move(cmd), done = std::move(done)] {
-      self->run_attempt(std::make_shared<const deployment_command>(cmd), done, self->clock_.now(),
-                        1);
+      // A bug in one command fails that command's step, not the thread every cloud call runs
+      // on. (Exceptions from later callbacks reach the executor's own boundary instead; the
+      // deployment's watchdog then notices the lost answer.)
+      try {
+        self->run_attempt(std::make_shared<const deployment_command>(cmd), done, self->clock_.now(),
+                          1);
+      } catch (const std::exception& e) {
+        logger("orch.actors")->error("{} raised an exception: {}", logical_name_of(cmd), e.what());
+        done(step_failed{resource_kind::network,
+                         logical_name_of(cmd),
+                         "internal",
+                         std::string{"internal error: "} + e.what(),
+                         {}});
+      }
+    });
+  }
+
+  void cancel(const deployment_command& cmd) override {
+    std::string id;
+    if (const auto* w = std::get_if<wait_server_active>(&cmd))
+      id = w->server_id;
+    else if (const auto* v = std::get_if<wait_volume_available>(&cmd))
+      id = v->volume_id;
+    else
+      return;
+    post_([self = shared_from_this(), id] {
+      auto [first, last] = self->waits_.equal_range(id);
+      for (auto i = first; i != last; ++i) self->poller_.cancel(i->second);
+      self->waits_.erase(first, last);
     });
   }
 
@@ -438,25 +469,39 @@ private:
     auto self = shared_from_this();
     auto logical = c.logical_name;
     auto kind = resource_kind::server;
-    poller_.wait_for_server(c.server_id, deadline(cfg_.boot_timeout), [=](const wait_result& w) {
-      switch (w.outcome) {
-        case wait_outcome::reached:
-          return self->client_.get_server(w.id, [=](result<server> s) {
-            ready_result ready{kind, logical, w.status, {}, {}};
-            if (s)
-              for (const auto& a : s->addresses) ready.addresses.push_back(a.addr);
-            done(std::move(ready));
-          });
-        case wait_outcome::failed:
-          return fail(done, kind, logical, "server_error",
-                      w.fault_message.empty() ? "server went to " + w.status : w.fault_message);
-        case wait_outcome::gone:
-          return fail(done, kind, logical, "not_found", "server " + w.id + " disappeared");
-        case wait_outcome::timed_out:
-          return fail(done, kind, logical, "timeout",
-                      "server " + w.id + " not ACTIVE in time (last status " + w.status + ")");
+    auto server_id = c.server_id;
+    auto waiter = std::make_shared<waiter_id>(0);
+    *waiter = poller_.wait_for_server(
+      c.server_id, deadline(cfg_.boot_timeout), [=](const wait_result& w) {
+        self->untrack_wait(server_id, *waiter);
+        switch (w.outcome) {
+          case wait_outcome::reached:
+            return self->client_.get_server(w.id, [=](result<server> s) {
+              ready_result ready{kind, logical, w.status, {}, {}};
+              if (s)
+                for (const auto& a : s->addresses) ready.addresses.push_back(a.addr);
+              done(std::move(ready));
+            });
+          case wait_outcome::failed:
+            return fail(done, kind, logical, "server_error",
+                        w.fault_message.empty() ? "server went to " + w.status : w.fault_message);
+          case wait_outcome::gone:
+            return fail(done, kind, logical, "not_found", "server " + w.id + " disappeared");
+          case wait_outcome::timed_out:
+            return fail(done, kind, logical, "timeout",
+                        "server " + w.id + " not ACTIVE in time (last status " + w.status + ")");
+        }
+      });
+    waits_.emplace(server_id, *waiter);
+  }
+
+  void untrack_wait(const std::string& id, waiter_id waiter) {
+    auto [first, last] = waits_.equal_range(id);
+    for (auto i = first; i != last; ++i)
+      if (i->second == waiter) {
+        waits_.erase(i);
+        return;
       }
-    });
   }
 
   // -- Cinder ------------------------------------------------------------------------------
@@ -480,12 +525,15 @@ private:
   }
 
   /// Waits for a volume status; `ok` gets the final status.
-  void wait_volume(resource_kind kind, const std::string& logical, const std::string& id,
-                   std::vector<std::string> targets, bool gone_is_ok, const command_callback& done,
-                   std::function<void(std::string)> ok) {
-    poller_.wait_for_volume(
+  waiter_id wait_volume(resource_kind kind, const std::string& logical, const std::string& id,
+                        std::vector<std::string> targets, bool gone_is_ok,
+                        const command_callback& done, std::function<void(std::string)> ok) {
+    auto self = shared_from_this();
+    auto waiter = std::make_shared<waiter_id>(0);
+    *waiter = poller_.wait_for_volume(
       id, deadline(cfg_.volume_timeout),
       [=](const wait_result& w) {
+        self->untrack_wait(id, *waiter);
         switch (w.outcome) {
           case wait_outcome::reached: return ok(w.status);
           case wait_outcome::failed:
@@ -499,14 +547,16 @@ private:
         }
       },
       std::move(targets));
+    return *waiter;
   }
 
   void exec(const wait_volume_available& c, const command_callback& done) {
     auto logical = c.logical_name;
-    wait_volume(resource_kind::volume, logical, c.volume_id, {"available"}, false, done,
-                [=](std::string status) {
-                  done(ready_result{resource_kind::volume, logical, status, {}, {}});
-                });
+    auto waiter = wait_volume(resource_kind::volume, logical, c.volume_id, {"available"}, false,
+                              done, [=](std::string status) {
+                                done(ready_result{resource_kind::volume, logical, status, {}, {}});
+                              });
+    waits_.emplace(c.volume_id, waiter);
   }
 
   static bool attached_to(const volume& v, const std::string& server_id) {
@@ -709,6 +759,8 @@ private:
   client client_;
   status_poller poller_;
   random_source random_ = make_random();
+  /// Server or volume id -> the poller waiters of its wait commands, for `cancel`.
+  std::multimap<std::string, waiter_id> waits_;
   /// Flavor and image names resolved to ids (`resolve_name`).
   std::map<std::string, cached_id> flavor_ids_;
   std::map<std::string, cached_id> image_ids_;

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,13 +19,18 @@
 namespace orch::actors {
 
 /// Shared by the manager and the deployment actors of one engine. Holds handles of the store
-/// and cloud actors, which hold nothing of it: no reference cycle.
+/// and cloud actors, which hold nothing of it: no reference cycle. The manager supervises the
+/// store and cloud actors and replaces a crashed one here, hence the mutex.
 struct engine_context {
   engine_config cfg;
   actor_metrics* metrics = nullptr;
+  mutable std::mutex actors_mtx;
   std::vector<caf::actor> stores;
   std::map<std::string, caf::actor> clouds;
   std::atomic<size_t> next_store{0};
+  /// What a replacement store or cloud actor is spawned over.
+  persistence::deployment_repository* repository = nullptr;
+  std::map<std::string, std::shared_ptr<cloud_commands>> cloud_impls;
   /// Commands handed to child actors so far (fault injection).
   std::atomic<int> child_commands{0};
   /// Deployment actor starts so far (fault injection).

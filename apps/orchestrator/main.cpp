@@ -281,12 +281,33 @@ int run_serve() {
     [&cloud_io](std::function<void()> fn) { boost::asio::post(cloud_io, std::move(fn)); },
     [&blocking](std::function<void()> fn) { blocking.run(std::move(fn)); }, *deployments,
     &os_metrics);
-  std::thread cloud_thread{[&cloud_io] { cloud_io.run(); }};
+  // Every cloud call and callback runs here. A bug in one callback must not take the process
+  // down: the exception is logged and the loop goes on; the command whose callback threw never
+  // answers, and its deployment's watchdog sends it again.
+  std::thread cloud_thread{[&cloud_io] {
+    for (;;) {
+      try {
+        cloud_io.run();
+        return;
+      } catch (const std::exception& e) {
+        orch::logger("orch.app")->error("uncaught exception on the cloud thread: {}", e.what());
+      } catch (...) {
+        orch::logger("orch.app")->error("uncaught exception on the cloud thread");
+      }
+    }
+  }};
   orch::actors::actor_metrics actor_metrics{*registry};
   orch::actors::engine_config engine_cfg;
   engine_cfg.store_workers = static_cast<std::size_t>(cfg->database.pool_size);
   engine_cfg.idle_timeout = cfg->deployment.idle_timeout;
   engine_cfg.max_active_deployments = static_cast<std::size_t>(cfg->deployment.max_active);
+  // The watchdog fires only after the cloud side's own deadline has had its chance to answer.
+  constexpr std::chrono::milliseconds grace{60'000};
+  engine_cfg.deadlines.create = cloud_cfg.transient_retry_deadline + grace;
+  engine_cfg.deadlines.wait_server = cloud_cfg.boot_timeout + grace;
+  engine_cfg.deadlines.volume = cloud_cfg.volume_timeout + grace;
+  engine_cfg.deadlines.remove
+    = cloud_cfg.delete_timeout + cloud_cfg.conflict_retries * cloud_cfg.conflict_delay + grace;
   auto engine = orch::actors::spawn_deployment_engine(
     actor_sys, engine_cfg,
     orch::actors::engine_deps{*deployments, {{cfg->openstack.region, cloud}}, &actor_metrics});

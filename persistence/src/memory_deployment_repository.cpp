@@ -141,6 +141,14 @@ caf::expected<int64_t> memory_deployment_repository::append_events(const uuid& i
   if (e.row.epoch != epoch)
     return make_error(errc::conflict,
                       "stale epoch " + std::to_string(epoch) + " for deployment " + to_string(id));
+  if (auto end = static_cast<int64_t>(e.log.size()); batch.after_seq && end != *batch.after_seq) {
+    auto size = static_cast<int64_t>(batch.events.size());
+    // Our own earlier attempt went through: only the owner of this epoch writes the log.
+    if (size > 0 && end == *batch.after_seq + size) return end;
+    return make_error(errc::conflict, "the log of deployment " + to_string(id) + " ends at seq "
+                                        + std::to_string(end) + ", not "
+                                        + std::to_string(*batch.after_seq));
+  }
   for (auto ev : batch.events) {
     ev.seq = static_cast<int64_t>(e.log.size()) + 1;
     e.log.push_back(std::move(ev));

@@ -68,14 +68,14 @@ constexpr auto insert_sql
 // One statement appends a batch: the fenced UPDATE takes the row lock (serializing appenders)
 // and reserves `$8` sequence numbers in `last_seq`, re-read under that lock, so numbers stay
 // gapless; the events (`$9`, a JSON array of {at, type, data}) and, if `$10`, the snapshot
-// (`$11`) go in with the numbers it returned. A stale epoch updates no row, and then nothing
-// else is written either.
+// (`$11`) go in with the numbers it returned. A stale epoch, or a log that does not end at `$12`
+// (when >= 0), updates no row, and then nothing else is written either.
 constexpr auto append_stmt = "deployment_append";
 constexpr auto append_sql
   = "WITH upd AS (UPDATE deployments SET status = $3, resources = $4::jsonb, "
     "operation = $5::jsonb, updated_at = $6::timestamptz, "
     "deleted_at = NULLIF($7, '')::timestamptz, last_seq = last_seq + $8 "
-    "WHERE id = $1::uuid AND epoch = $2 RETURNING last_seq), "
+    "WHERE id = $1::uuid AND epoch = $2 AND ($12 < 0 OR last_seq = $12) RETURNING last_seq), "
     "ev AS (INSERT INTO deployment_events (deployment_id, seq, at, type, data) "
     "SELECT $1::uuid, upd.last_seq - $8 + e.ord, (e.v->>'at')::timestamptz, e.v->>'type', "
     "e.v->'data' FROM upd, jsonb_array_elements($9::jsonb) WITH ORDINALITY AS e(v, ord)), "
@@ -84,6 +84,9 @@ constexpr auto append_sql
     "ON CONFLICT (deployment_id) DO UPDATE SET seq = EXCLUDED.seq, state = EXCLUDED.state, "
     "epoch = EXCLUDED.epoch, taken_at = now()) "
     "SELECT last_seq FROM upd";
+
+constexpr auto log_end_stmt = "deployment_log_end";
+constexpr auto log_end_sql = "SELECT epoch, last_seq FROM deployments WHERE id = $1::uuid";
 
 constexpr auto exists_stmt = "deployment_exists";
 constexpr auto exists_sql = "SELECT EXISTS (SELECT 1 FROM deployments WHERE id = $1::uuid)";
@@ -329,12 +332,20 @@ public:
           schemas::resources_json(st.resources), schemas::operation_json(st.operation),
           to_rfc3339(st.updated_at), time_text(st.deleted_at),
           static_cast<int64_t>(batch.events.size()), events, batch.snapshot,
-          batch.snapshot ? snapshot : std::string{"null"});
+          batch.snapshot ? snapshot : std::string{"null"}, batch.after_seq.value_or(-1));
         if (!res.empty()) return res[0][0].as<int64_t>();
-        auto exists = tx.exec_prepared(prepared(conn, exists_stmt, exists_sql), to_string(id));
-        if (!exists[0][0].as<bool>()) return unknown_deployment(id);
-        return make_error(errc::conflict, "stale epoch " + std::to_string(epoch)
-                                            + " for deployment " + to_string(id));
+        auto row = tx.exec_prepared(prepared(conn, log_end_stmt, log_end_sql), to_string(id));
+        if (row.empty()) return unknown_deployment(id);
+        if (row[0][0].as<int64_t>() != epoch)
+          return make_error(errc::conflict, "stale epoch " + std::to_string(epoch)
+                                              + " for deployment " + to_string(id));
+        auto end = row[0][1].as<int64_t>();
+        auto size = static_cast<int64_t>(batch.events.size());
+        // Our own earlier attempt went through: only the owner of this epoch writes the log.
+        if (batch.after_seq && size > 0 && end == *batch.after_seq + size) return end;
+        return make_error(errc::conflict, "the log of deployment " + to_string(id)
+                                            + " ends at seq " + std::to_string(end) + ", not "
+                                            + std::to_string(batch.after_seq.value_or(-1)));
       });
   }
 

@@ -27,6 +27,11 @@ public:
   virtual ~cloud_commands();
 
   virtual void run(deployment_command cmd, command_callback done) = 0;
+
+  /// Gives up a `wait_server_active` or `wait_volume_available` sent with `run` whose answer
+  /// nobody needs any more (its operation was cancelled): its `done` is then never called. A
+  /// wait that already answered, and any other command, are left alone.
+  virtual void cancel(const deployment_command& cmd);
 };
 
 /// Runs a function on the executor that drives the OpenStack client (a strand or an

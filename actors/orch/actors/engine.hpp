@@ -21,6 +21,23 @@ class actor_system;
 
 namespace orch::actors {
 
+/// How long a deployment waits for the answer of one cloud command before it counts the answer
+/// as lost (a watchdog: the cloud side has deadlines of its own and answers `timeout` first;
+/// these only fire when an answer never comes). Each should exceed the cloud side's deadline.
+struct command_deadlines {
+  /// Creates, links, lookups (the cloud retries transient failures up to its own deadline).
+  std::chrono::milliseconds create{360'000};
+  /// `wait_server_active` (`VM_BOOT_TIMEOUT` on the cloud side).
+  std::chrono::milliseconds wait_server{660'000};
+  /// Volume waits, attaches and detaches (`VOLUME_TIMEOUT`).
+  std::chrono::milliseconds volume{360'000};
+  /// Deletes and unlinks (`DELETE_TIMEOUT`).
+  std::chrono::milliseconds remove{360'000};
+  /// A command whose answer is lost is sent again this many times (it is idempotent: the cloud
+  /// reconciles by tag), then fails its step with `timeout`.
+  int reissues = 2;
+};
+
 /// Settings of the deployment engine.
 struct engine_config {
   /// Store actors in front of the repository (`DATABASE_POOL_SIZE`).
@@ -41,6 +58,16 @@ struct engine_config {
   std::chrono::milliseconds idle_timeout{30'000};
   /// Delay before a failed (not fenced) write is tried again.
   std::chrono::milliseconds store_retry_delay{1'000};
+  /// A deployment actor that cannot claim or load its deployment because the database is
+  /// unavailable tries again after this, doubling up to `start_retry_max_delay`. Such waits
+  /// are not crashes: they never spend the restart budget.
+  std::chrono::milliseconds start_retry_delay{500};
+  std::chrono::milliseconds start_retry_max_delay{30'000};
+  /// Every this long the manager lists the unfinished deployments and starts those without a
+  /// live actor (a failed listing is retried sooner); zero turns the sweep off.
+  std::chrono::milliseconds resume_sweep_interval{30'000};
+  /// Lost answers of cloud commands (see `command_deadlines`).
+  command_deadlines deadlines;
   /// Timeout of every request to a store actor.
   std::chrono::milliseconds store_timeout{60'000};
   /// A snapshot is written at every status change and every this many events.

@@ -67,6 +67,12 @@ struct event_batch {
   deployment_record state;
   /// Also store `state` as the deployment's snapshot (at the last new seq).
   bool snapshot = false;
+  /// The seq of the newest stored event the batch follows. When set, the append happens only
+  /// if the deployment's log ends there; a log that already ends at `after_seq +
+  /// events.size()` means an earlier attempt of this very batch was stored (its answer was
+  /// lost), so its last seq is returned and nothing is written again. Any other end of the log
+  /// is `errc::conflict`.
+  std::optional<int64_t> after_seq;
 };
 
 /// What a restarting actor reads: the latest snapshot and the events after it.
@@ -107,8 +113,8 @@ public:
 
   /// Appends `batch.events` with the next gapless seqs, updates the row and optionally the
   /// snapshot, all in one transaction, if the row's epoch is still `epoch`; else
-  /// `errc::conflict` and nothing is written (fencing). Returns the last seq;
-  /// `errc::not_found`.
+  /// `errc::conflict` and nothing is written (fencing). With `batch.after_seq` the append is
+  /// idempotent (see there). Returns the last seq; `errc::not_found`.
   virtual caf::expected<int64_t> append_events(const uuid& id, int64_t epoch,
                                                const event_batch& batch)
     = 0;

@@ -41,6 +41,8 @@ struct engine_fixture {
     result.detached_store = false;
     result.store_workers = 2;
     result.resume_unfinished = false;
+    // One sweep at start where a test asks for it; `run_all` would never end with a periodic one.
+    result.resume_sweep_interval = std::chrono::milliseconds{0};
     result.wall_clock = [this] { return orch::testing::tick(++clock_ticks); };
     return result;
   }
@@ -354,6 +356,93 @@ BOOST_AUTO_TEST_CASE(late_answers_of_cancelled_waits_do_not_fail_the_delete) {
   BOOST_REQUIRE(rec);
   BOOST_TEST(rec->status == deployment_status::deleted);
   BOOST_TEST(cloud->resources.empty());
+}
+
+BOOST_AUTO_TEST_CASE(cancelled_waits_stop_polling_in_the_cloud) {
+  cloud->hold_waits = true;
+  auto id = create_pending();
+  start_engine(config());
+  engine->start(id);
+  sched.run();
+  BOOST_TEST(cloud->held.size() == 9u);
+  auto removed = remove(id);
+  BOOST_REQUIRE(removed.has_value());
+  sched.run();
+  BOOST_TEST(cloud->cancelled.size() == 9u, "every wait of the cancelled deploy is given up");
+  cloud->hold_waits = false;
+  cloud->release_all();
+  run_all();
+  BOOST_TEST(status_of(id) == deployment_status::deleted);
+  BOOST_TEST(cloud->resources.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_lost_answer_is_sent_again_and_nothing_is_made_twice) {
+  cloud->drop_answers = 1; // the network is created, but its answer never comes
+  auto id = create_pending();
+  start_engine(config());
+  engine->start(id);
+  run_all();
+  BOOST_TEST(status_of(id) == deployment_status::completed);
+  BOOST_TEST(cloud->creates[resource_kind::network] == 1);
+  BOOST_TEST(cloud->count(resource_kind::network) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(answers_lost_for_good_fail_the_step_with_timeout) {
+  cloud->drop_answers = 1000;
+  auto id = create_pending();
+  start_engine(config());
+  engine->start(id);
+  run_all();
+  auto rec = repo.get(id);
+  BOOST_REQUIRE(rec);
+  BOOST_TEST(rec->status == deployment_status::failed);
+  BOOST_REQUIRE(rec->operation && rec->operation->error);
+  BOOST_TEST(rec->operation->error->code == "timeout");
+  BOOST_TEST(cloud->creates[resource_kind::network] == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_database_outage_at_start_is_waited_out_without_spending_restarts) {
+  auto id = create_pending();
+  auto ec = config();
+  ec.deployment_restarts.max_restarts = 1;
+  start_engine(ec);
+  repo.set_failure(make_error(errc::store_unavailable, "database down"));
+  engine->start(id);
+  for (int i = 0; i < 20; ++i) { // far more tries than the restart budget allows
+    sched.run();
+    sched.trigger_timeout();
+  }
+  BOOST_TEST(metric("actor_restarts_total", "deployment") == 0.0);
+  repo.set_failure({});
+  run_all();
+  BOOST_TEST(status_of(id) == deployment_status::completed);
+}
+
+BOOST_AUTO_TEST_CASE(the_sweep_retries_a_failed_listing_and_starts_what_has_no_actor) {
+  auto id = create_pending();
+  auto ec = config();
+  ec.resume_unfinished = true;
+  ec.resume_sweep_interval = std::chrono::milliseconds{1'000};
+  repo.set_failure(make_error(errc::store_unavailable, "database down"));
+  start_engine(ec);
+  for (int i = 0; i < 5; ++i) {
+    sched.run();
+    sched.trigger_timeout();
+  }
+  repo.set_failure({});
+  BOOST_TEST(status_of(id) == deployment_status::pending);
+  for (int i = 0; i < 200 && status_of(id) != deployment_status::completed; ++i) {
+    sched.run();
+    sched.trigger_timeout();
+  }
+  BOOST_TEST(status_of(id) == deployment_status::completed);
+  // A deployment created later, while the node runs, is found by the next sweep.
+  auto later = create_pending();
+  for (int i = 0; i < 200 && status_of(later) != deployment_status::completed; ++i) {
+    sched.run();
+    sched.trigger_timeout();
+  }
+  BOOST_TEST(status_of(later) == deployment_status::completed);
 }
 
 BOOST_AUTO_TEST_CASE(remove_of_an_unknown_deployment_answers_not_found) {

@@ -25,6 +25,12 @@ public:
   };
 
   void run(deployment_command cmd, command_callback done) override {
+    if (drop_answers > 0) {
+      // The command is carried out, but its answer never reaches the caller.
+      --drop_answers;
+      std::visit([&](const auto& c) { exec(c); }, cmd);
+      return;
+    }
     bool is_wait = std::holds_alternative<wait_server_active>(cmd)
                    || std::holds_alternative<wait_volume_available>(cmd);
     if (hold || (hold_waits && is_wait)) {
@@ -32,6 +38,13 @@ public:
       return;
     }
     std::visit([&](const auto& c) { done(exec(c)); }, cmd);
+  }
+
+  void cancel(const deployment_command& cmd) override {
+    cancelled.push_back(cmd);
+    std::erase_if(held, [&](const auto& x) {
+      return x.first.index() == cmd.index() && logical_name_of(x.first) == logical_name_of(cmd);
+    });
   }
 
   /// Answers every held command, including those sent while releasing.
@@ -63,6 +76,10 @@ public:
   /// Holds only the waits (a cloud where servers take long to boot).
   bool hold_waits = false;
   std::deque<std::pair<deployment_command, command_callback>> held;
+  /// The next this many commands act but never answer (lost replies).
+  int drop_answers = 0;
+  /// Waits given up with `cancel`.
+  std::vector<deployment_command> cancelled;
 
 private:
   static bool has_all(const std::vector<std::string>& have, const std::vector<std::string>& want) {

@@ -63,7 +63,7 @@ inline persistence::event_batch contract_batch(deployment_record& state,
                                                std::vector<deployment_event> events,
                                                bool snapshot = false) {
   for (const auto& ev : events) apply(state, ev);
-  return persistence::event_batch{std::move(events), state, snapshot};
+  return persistence::event_batch{std::move(events), state, snapshot, std::nullopt};
 }
 
 /// The events that start a deploy and announce the network.
@@ -133,6 +133,9 @@ inline std::vector<std::string> names_of(const persistence::page<deployment_reco
   }                                                                                                \
   BOOST_FIXTURE_TEST_CASE(appends_number_events_and_update_the_row, fixture) {                     \
     orch::testing::check_append(uut());                                                            \
+  }                                                                                                \
+  BOOST_FIXTURE_TEST_CASE(an_append_sent_again_after_it_was_stored_is_stored_once, fixture) {      \
+    orch::testing::check_idempotent_append(uut());                                                 \
   }                                                                                                \
   BOOST_FIXTURE_TEST_CASE(stale_epochs_write_nothing, fixture) {                                   \
     orch::testing::check_fencing(uut());                                                           \
@@ -289,6 +292,29 @@ inline void check_append(persistence::deployment_repository& uut) {
   expect_error(uut.append_events(uuid::random(), 0, contract_batch(state, {})), errc::not_found);
 }
 
+inline void check_idempotent_append(persistence::deployment_repository& uut) {
+  auto state = sample_deployment("my-app");
+  must(uut.create(state, std::nullopt));
+  auto first = contract_batch(state, deploy_start_events(1));
+  first.after_seq = 0;
+  BOOST_TEST(must(uut.append_events(state.id, 0, first)) == 3);
+  // The answer of the first attempt was lost: the same batch comes again.
+  BOOST_TEST(must(uut.append_events(state.id, 0, first)) == 3);
+  BOOST_TEST(must(uut.events(state.id, 0, 100)).size() == 3u);
+  auto next = contract_batch(state, {network_created(2)});
+  next.after_seq = 3;
+  BOOST_TEST(must(uut.append_events(state.id, 0, next)) == 4);
+  // A batch that follows a seq the log has moved past, and is not the last one stored, is not
+  // ours to repeat.
+  auto stale = contract_batch(state, {network_created(3)});
+  stale.after_seq = 1;
+  expect_error(uut.append_events(state.id, 0, stale), errc::conflict);
+  stale.after_seq = 9;
+  expect_error(uut.append_events(state.id, 0, stale), errc::conflict);
+  BOOST_TEST(must(uut.events(state.id, 0, 100)).size() == 4u);
+  BOOST_TEST(must(uut.get(state.id)).resources.network_id == "net-1");
+}
+
 inline void check_fencing(persistence::deployment_repository& uut) {
   auto state = sample_deployment("my-app");
   must(uut.create(state, std::nullopt));
@@ -354,7 +380,7 @@ inline void check_machine_run(persistence::deployment_repository& uut) {
     auto snapshot = std::any_of(fresh.begin(), fresh.end(), [](const deployment_event& ev) {
       return std::holds_alternative<status_changed>(ev.data);
     });
-    must(uut.append_events(drv.initial.id, 0, {std::move(fresh), drv.uut.state(), snapshot}));
+    must(uut.append_events(drv.initial.id, 0, {std::move(fresh), drv.uut.state(), snapshot, std::nullopt}));
     auto history = must(uut.load(drv.initial.id));
     if (++batches % 7 == 0) // spot checks keep the PostgreSQL run short
       BOOST_TEST((fold(history.snapshot, history.tail) == drv.uut.state()));
