@@ -37,12 +37,15 @@
 #include "orch/logging.hpp"
 #include "orch/persistence/api_key_repository.hpp"
 #include "orch/persistence/cached_deployment_repository.hpp"
+#include "orch/persistence/cloud_repository.hpp"
 #include "orch/persistence/migrate.hpp"
 #include "orch/persistence/pg_deployment_repository.hpp"
 #include "orch/persistence/pg_template_repository.hpp"
 #include "orch/persistence/pool.hpp"
+#include "orch/secret_keyring.hpp"
 
 #include "api_keys.hpp"
+#include "clouds.hpp"
 
 extern char** environ;
 
@@ -58,6 +61,7 @@ commands:
   serve     apply pending database migrations, then serve the REST API until SIGTERM/SIGINT
   migrate   apply pending database migrations and exit
   keys      manage API keys stored in the database (orchestrator keys help)
+  clouds    manage OpenStack regions stored in the database (orchestrator clouds help)
   version   print the version
   help      this text
 
@@ -173,6 +177,55 @@ int run_keys(const std::vector<std::string>& args) {
   return orch::app::run_keys_command(*repo, args, std::cout, std::cerr);
 }
 
+int run_clouds(const std::vector<std::string>& args) {
+  if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+    orch::app::print_clouds_usage(std::cout);
+    return exit_ok;
+  }
+  auto cfg = load_config(orch::config_use::clouds);
+  if (!cfg) {
+    std::cerr << "orchestrator: invalid configuration: " << orch::error_detail(cfg.error()) << '\n';
+    return exit_usage;
+  }
+  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  orch::configure_logging(cfg->log, orch::secrets_of(*cfg), sink);
+  auto keys = orch::secret_keyring::make(cfg->secret_key, cfg->previous_secret_keys);
+  if (!keys) {
+    std::cerr << "orchestrator: invalid configuration: " << orch::error_detail(keys.error())
+              << '\n';
+    return exit_usage;
+  }
+  orch::persistence::pool db{pool_settings(*cfg)};
+  auto report = migrate_when_reachable(db, std::chrono::seconds{30});
+  if (!report) {
+    std::cerr << "orchestrator clouds: database not ready: " << orch::error_detail(report.error())
+              << '\n';
+    return exit_failure;
+  }
+  auto repo = orch::persistence::make_pg_cloud_repository(db);
+  return orch::app::run_clouds_command(*repo, *keys, args, std::cin, std::cout, std::cerr);
+}
+
+// The regions of the `clouds` table, opened, checked against the region OPENSTACK_* defines.
+// The environment's region stays the default; a stored region of the same name is an error,
+// unless OPENSTACK_AUTH_URL is unset (the environment then defines no cloud to clash with).
+caf::expected<std::vector<orch::app::opened_cloud>> load_stored_clouds(orch::persistence::pool& db,
+                                                                       const orch::config& cfg) {
+  auto keys = orch::secret_keyring::make(cfg.secret_key, cfg.previous_secret_keys);
+  if (!keys) return std::move(keys.error());
+  auto repo = orch::persistence::make_pg_cloud_repository(db);
+  auto clouds = orch::app::open_stored_clouds(*repo, *keys);
+  if (!clouds) return clouds;
+  for (const auto& c : *clouds)
+    if (c.region == cfg.openstack.region && !cfg.openstack.auth_url.empty())
+      return orch::make_error(orch::errc::invalid_config,
+                              "cloud region '" + c.region
+                                + "' is defined both by OPENSTACK_* and in the clouds table; "
+                                  "remove one (orchestrator clouds remove) or rename "
+                                  "OPENSTACK_REGION");
+  return clouds;
+}
+
 // Blocks SIGINT/SIGTERM in every thread (threads inherit the mask) so that only the main
 // thread's sigwait receives them.
 sigset_t block_stop_signals() {
@@ -226,6 +279,24 @@ int run_serve() {
   }
   log->info("database schema at version {} ({} migration(s) applied)", report->schema_version,
             report->applied.size());
+  auto stored_clouds = load_stored_clouds(db, *cfg);
+  if (!stored_clouds) {
+    log->error("cannot load the stored cloud regions: {}",
+               orch::error_detail(stored_clouds.error()));
+    return orch::is(stored_clouds.error(), orch::errc::store_unavailable) ? exit_failure
+                                                                          : exit_usage;
+  }
+  {
+    // The opened secrets join the redactor before any thread that could log them exists.
+    auto secrets = orch::secrets_of(*cfg);
+    for (const auto& c : *stored_clouds) {
+      secrets.push_back(c.client.credentials.password);
+      secrets.push_back(c.client.credentials.application_credential_secret);
+    }
+    std::erase_if(secrets, [](const std::string& x) { return x.empty(); });
+    orch::configure_logging(cfg->log, std::move(secrets),
+                            std::make_shared<spdlog::sinks::stdout_sink_mt>());
+  }
 
   auto templates = orch::persistence::make_pg_template_repository(db);
   auto stored_deployments = orch::persistence::make_pg_deployment_repository(db);
@@ -268,10 +339,38 @@ int run_serve() {
   // path (bench/README.md, engine.latency) for one or two more listings per second early on.
   cloud_cfg.poller.fast_interval = std::chrono::milliseconds{100};
   cloud_cfg.poller.max_lag_fraction = 0.05;
-  auto cloud = orch::actors::make_openstack_commands(
-    cloud_cfg, **transport, **transport, **transport,
-    [&cloud_io](std::function<void()> fn) { boost::asio::post(cloud_io, std::move(fn)); },
-    &os_metrics);
+  auto post_to_cloud_io
+    = [&cloud_io](std::function<void()> fn) { boost::asio::post(cloud_io, std::move(fn)); };
+  std::map<std::string, std::shared_ptr<orch::actors::cloud_commands>> clouds;
+  std::vector<std::string> regions;
+  bool env_region_stored = false;
+  for (const auto& c : *stored_clouds) env_region_stored |= c.region == cfg->openstack.region;
+  if (!env_region_stored) {
+    clouds[cfg->openstack.region] = orch::actors::make_openstack_commands(
+      cloud_cfg, **transport, **transport, **transport, post_to_cloud_io, &os_metrics);
+    regions.push_back(cfg->openstack.region);
+  }
+  // One client stack per stored region, on the same io thread; the transports live as long as
+  // this function, like the default one.
+  std::vector<std::unique_ptr<orch::http::client_transport>> region_transports;
+  for (auto& c : *stored_clouds) {
+    auto region_transport
+      = orch::http::client_transport::make(cloud_io.get_executor(), c.transport);
+    if (!region_transport) {
+      log->error("cloud region '{}': invalid transport settings: {}", c.region,
+                 orch::error_detail(region_transport.error()));
+      return exit_usage;
+    }
+    auto region_cfg = cloud_cfg;
+    region_cfg.client = c.client;
+    auto& t = **region_transport;
+    clouds[c.region]
+      = orch::actors::make_openstack_commands(region_cfg, t, t, t, post_to_cloud_io, &os_metrics);
+    regions.push_back(c.region);
+    region_transports.push_back(std::move(*region_transport));
+    log->info("cloud region '{}' from the clouds table ({})", c.region,
+              c.client.credentials.auth_url);
+  }
   // Same io thread as the commands (the client is not thread-safe); repository reads block, so
   // they go to the blocking pool.
   orch::actors::openstack_orphan_finder_config orphans_cfg;
@@ -309,8 +408,7 @@ int run_serve() {
   engine_cfg.deadlines.remove
     = cloud_cfg.delete_timeout + cloud_cfg.conflict_retries * cloud_cfg.conflict_delay + grace;
   auto engine = orch::actors::spawn_deployment_engine(
-    actor_sys, engine_cfg,
-    orch::actors::engine_deps{*deployments, {{cfg->openstack.region, cloud}}, &actor_metrics});
+    actor_sys, engine_cfg, orch::actors::engine_deps{*deployments, clouds, &actor_metrics});
   // Shutdown order (caf-0.17 notes, section 11): HTTP drained first, then the engine and every
   // actor, then the cloud's io thread.
   auto stop_actors = [&] {
@@ -331,7 +429,7 @@ int run_serve() {
   orch::app::stored_key_refresher key_refresher{
     *stored_keys, [&gw](const auto& keys) { gw.set_stored_keys(keys); }, std::chrono::seconds{5}};
   orch::http::add_api_routes(
-    gw, {*templates, blocking, *deployments, engine.get(), {cfg->openstack.region}, orphans.get()});
+    gw, {*templates, blocking, *deployments, engine.get(), regions, orphans.get()});
   gw.add_readiness_check("openstack", os_metrics.readiness_check());
   gw.add_readiness_check("database", [&db, &blocking](auto done) {
     blocking.run([&db, done] {
@@ -376,6 +474,7 @@ int run_serve() {
 int main(int argc, char** argv) {
   std::string command = argc > 1 ? argv[1] : "help";
   if (command == "keys") return run_keys(std::vector<std::string>(argv + 2, argv + argc));
+  if (command == "clouds") return run_clouds(std::vector<std::string>(argv + 2, argv + argc));
   if (argc > 2) {
     std::cerr << "orchestrator: unexpected argument '" << argv[2] << "'\n" << usage_text;
     return exit_usage;

@@ -476,6 +476,13 @@ client_transport::make(asio::any_io_executor exec, client_transport_config cfg) 
       return make_error(errc::invalid_config, "OPENSTACK_CA_FILE " + ptr->cfg.ca_file
                                                 + " cannot be loaded: " + ec.message());
   }
+  if (!ptr->cfg.ca_pem.empty()) {
+    ptr->tls_context.add_certificate_authority(
+      boost::asio::buffer(ptr->cfg.ca_pem.data(), ptr->cfg.ca_pem.size()), ec);
+    if (ec)
+      return make_error(errc::invalid_config,
+                        "the stored CA certificate cannot be loaded: " + ec.message());
+  }
   ptr->tls_context.set_verify_mode(ptr->cfg.insecure ? ssl::verify_none : ssl::verify_peer);
   if (ptr->cfg.insecure)
     log()->warn("OPENSTACK_INSECURE is set: TLS certificates and host names of the cloud are NOT "

@@ -29,6 +29,8 @@ enum class config_use {
   serve,
   /// Schema migrations: only the database is required.
   migrate,
+  /// `orchestrator clouds`: the database and `SECRET_KEY` (plus `SECRET_KEY_PREVIOUS`).
+  clouds,
 };
 
 /// Rights of an API key.
@@ -164,17 +166,22 @@ struct config {
   deployment_config deployment;
   /// `SECRET_KEY`: at least 16 characters. Never log it.
   std::string secret_key;
+  /// `SECRET_KEY_PREVIOUS`: comma-separated keys that `SECRET_KEY` replaced, each at least 16
+  /// characters; stored secrets sealed by them still open until `orchestrator clouds reencrypt`.
+  /// Never log them.
+  std::vector<std::string> previous_secret_keys;
 };
 
 /// Builds the configuration from `env` without reading the environment itself. Collects every
 /// missing or malformed variable and fails with one `errc::invalid_config` whose detail is one
 /// line such as `missing DATABASE_URL; API_PORT must be an integer 1..65535 (got "abc")`. The
 /// detail never contains the value of a secret. With `config_use::migrate`, only `DATABASE_*`
-/// and `LOG_*` are read.
+/// and `LOG_*` are read; `config_use::clouds` adds `SECRET_KEY` and `SECRET_KEY_PREVIOUS`.
 caf::expected<config> parse_config(const env_map& env, config_use use = config_use::serve);
 
-/// Every secret value of `cfg` (API keys, `SECRET_KEY`, `OPENSTACK_PASSWORD`, the password in
-/// `DATABASE_URL`, raw and percent-decoded), for the log redactor. Empty values are left out.
+/// Every secret value of `cfg` (API keys, `SECRET_KEY`, `SECRET_KEY_PREVIOUS`,
+/// `OPENSTACK_PASSWORD`, the password in `DATABASE_URL`, raw and percent-decoded), for the log
+/// redactor. Empty values are left out.
 std::vector<std::string> secrets_of(const config& cfg);
 
 /// The password inside a PostgreSQL URI (user info or `password=` parameter), percent-decoded;

@@ -493,6 +493,23 @@ void read_secret_key(reader& in, std::string& out) {
     out = std::string{*key};
 }
 
+// Never echoes an entry: each one is a secret.
+void read_previous_secret_keys(reader& in, std::vector<std::string>& out) {
+  auto keys = in.get("SECRET_KEY_PREVIOUS");
+  if (!keys) return;
+  size_t position = 0;
+  for (auto key : split_list(*keys)) {
+    ++position;
+    key = trim(key);
+    if (key.empty()) continue;
+    if (key.size() < 16)
+      in.problem("SECRET_KEY_PREVIOUS entry " + std::to_string(position)
+                 + " must be at least 16 characters");
+    else
+      out.emplace_back(key);
+  }
+}
+
 } // namespace
 
 env_map parse_dotenv(std::string_view text, std::vector<std::string>& errors) {
@@ -551,9 +568,10 @@ caf::expected<config> parse_config(const env_map& env, config_use use) {
   reader in{env};
   config result;
   read_database(in, result.database);
-  if (use == config_use::serve) {
-    read_http(in, result.http);
+  if (use == config_use::serve) read_http(in, result.http);
+  if (use == config_use::serve || use == config_use::clouds) {
     read_secret_key(in, result.secret_key);
+    read_previous_secret_keys(in, result.previous_secret_keys);
   }
   read_log(in, result.log);
   if (use == config_use::serve) {
@@ -579,6 +597,7 @@ std::vector<std::string> secrets_of(const config& cfg) {
   };
   for (const auto& key : cfg.http.api_keys) add(key.key);
   add(cfg.secret_key);
+  for (const auto& key : cfg.previous_secret_keys) add(key);
   add(cfg.openstack.password);
   for (auto& raw : raw_url_passwords(cfg.database.url)) {
     add(percent_decode(raw));

@@ -1,5 +1,6 @@
-// Keystone v3: password authentication scoped to a project, token validation and revocation,
-// and the service catalog that points every service back at the simulator.
+// Keystone v3: password authentication scoped to a project, application credentials, token
+// validation and revocation, and the service catalog that points every service back at the
+// simulator.
 
 #include <cstdio>
 
@@ -143,6 +144,22 @@ std::string token_body(impl_state& st, const token& t, bool catalog) {
   return buf.GetString();
 }
 
+// A new token for the user, scoped to the project: the 201 of `POST /v3/auth/tokens`.
+response new_token(impl_state& st, call& c, const std::string& user_id,
+                   const std::string& project_id) {
+  token t;
+  t.id = st.new_token_id();
+  t.user_id = user_id;
+  t.project_id = project_id;
+  t.audit_id = st.new_token_id().substr(6, 22);
+  t.issued = c.now;
+  t.expires = c.now + st.cfg.token_ttl;
+  auto& stored = st.tokens[t.id] = t;
+  auto res = json_response(201, token_body(st, stored, !c.arg("nocatalog")));
+  res.headers.emplace_back("X-Subject-Token", stored.id);
+  return res;
+}
+
 response issue_token(impl_state& st, call& c) {
   auto doc = parse_body(c.req);
   auto bad = [](std::string_view msg) { return keystone_error(400, msg); };
@@ -152,6 +169,9 @@ response issue_token(impl_state& st, call& c) {
                              "Keystone uri=\"" + st.cfg.base_url + "/identity\"");
     return res;
   };
+  auto grant = [&](const std::string& user_id, const std::string& project_id) {
+    return new_token(st, c, user_id, project_id);
+  };
   if (!doc || !doc->HasMember("auth") || !(*doc)["auth"].IsObject())
     return bad("Expecting to find auth in request body.");
   auto& auth = (*doc)["auth"];
@@ -159,9 +179,31 @@ response issue_token(impl_state& st, call& c) {
     return bad("Expecting to find identity in auth.");
   auto& identity = auth["identity"];
   bool has_password = false;
+  bool has_app_credential = false;
   if (identity.HasMember("methods") && identity["methods"].IsArray())
-    for (auto& m : identity["methods"].GetArray())
+    for (auto& m : identity["methods"].GetArray()) {
       has_password = has_password || str_of(m) == "password";
+      has_app_credential = has_app_credential || str_of(m) == "application_credential";
+    }
+  if (has_app_credential) {
+    // Every account doubles as an application credential: its id is the user's id or name,
+    // its secret the user's password, and it is bound to the user's project, as in Keystone
+    // (which refuses an explicit scope with an application credential).
+    if (!identity.HasMember("application_credential")
+        || !identity["application_credential"].IsObject())
+      return bad("Expecting to find application_credential in identity.");
+    auto& cred = identity["application_credential"];
+    if (!cred.HasMember("id") || !cred["id"].IsString())
+      return bad("Expecting to find id in application_credential.");
+    if (auth.HasMember("scope")) return bad("Application credentials cannot request a scope.");
+    auto cred_id = str_of(cred["id"]);
+    const user* owner = nullptr;
+    for (auto& [id, u] : st.users)
+      if (id == cred_id || u.name == cred_id) owner = &u;
+    if (owner == nullptr || !cred.HasMember("secret") || str_of(cred["secret"]) != owner->password)
+      return denied();
+    return grant(owner->id, owner->project_id);
+  }
   if (!has_password) return denied();
   if (!identity.HasMember("password") || !identity["password"].IsObject()
       || !identity["password"].HasMember("user"))
@@ -185,17 +227,7 @@ response issue_token(impl_state& st, call& c) {
   } else {
     p = st.find_project(u->project_id);
   }
-  token t;
-  t.id = st.new_token_id();
-  t.user_id = u->id;
-  t.project_id = p->id;
-  t.audit_id = st.new_token_id().substr(6, 22);
-  t.issued = c.now;
-  t.expires = c.now + st.cfg.token_ttl;
-  auto& stored = st.tokens[t.id] = t;
-  auto res = json_response(201, token_body(st, stored, !c.arg("nocatalog")));
-  res.headers.emplace_back("X-Subject-Token", stored.id);
-  return res;
+  return grant(u->id, p->id);
 }
 
 const token* subject(impl_state& st, call& c) {

@@ -23,6 +23,9 @@ namespace orch::http {
 struct client_transport_config {
   /// PEM file of CAs trusted in addition to the system store (`OPENSTACK_CA_FILE`).
   std::string ca_file;
+  /// PEM text of CAs trusted in addition to the system store (a region's CA stored with
+  /// `orchestrator clouds add --ca-file`).
+  std::string ca_pem;
   /// Skips certificate and host name verification (`OPENSTACK_INSECURE`); logs a warning.
   bool insecure = false;
   /// Open connections per endpoint (scheme, host, port) at most, idle ones included; further

@@ -12,9 +12,11 @@
 
 namespace orch::openstack {
 
-/// Keystone v3 password credentials, scoped to one project. The user is named by `user_id`,
+/// Keystone v3 credentials, scoped to one project. The user is named by `user_id`,
 /// or by `username` plus a domain (`user_domain_id` or `user_domain_name`); the project by
-/// `project_id`, or by `project_name` plus a domain.
+/// `project_id`, or by `project_name` plus a domain. With `application_credential_id` set, the
+/// `application_credential` method is used instead: the credential is bound to its project, so
+/// user, password and project are then ignored.
 struct password_credentials {
   /// Identity endpoint, e.g. `https://cloud.example:5000/v3` (`/v3` is appended if missing).
   std::string auth_url;
@@ -28,6 +30,10 @@ struct password_credentials {
   std::string project_name;
   std::string project_domain_id;
   std::string project_domain_name;
+  /// Id of a Keystone application credential; empty for password authentication.
+  std::string application_credential_id;
+  /// Secret of the application credential: never logged, never copied into an error.
+  std::string application_credential_secret;
 };
 
 /// The URL of `POST /v3/auth/tokens` for `auth_url`.
@@ -36,6 +42,14 @@ std::string token_url(std::string_view auth_url);
 /// Builds the body of `POST /v3/auth/tokens`; `bad_request` naming the missing field (never
 /// a value) if the user or project is not fully identified.
 result<std::string> build_password_auth_body(const password_credentials& creds);
+
+/// Builds the body of `POST /v3/auth/tokens` for the `application_credential` method (no
+/// scope: the credential carries its project); `bad_request` if the id or secret is empty.
+result<std::string> build_application_credential_auth_body(const password_credentials& creds);
+
+/// The body for the method `creds` calls for: application credential if its id is set, else
+/// password.
+result<std::string> build_auth_body(const password_credentials& creds);
 
 /// One endpoint of a catalog entry.
 struct catalog_endpoint {

@@ -193,6 +193,8 @@ struct client::impl : std::enable_shared_from_this<impl> {
   os_error scrub(os_error err) const {
     redact(err.message, cfg.credentials.password);
     redact(err.code, cfg.credentials.password);
+    redact(err.message, cfg.credentials.application_credential_secret);
+    redact(err.code, cfg.credentials.application_credential_secret);
     if (token) {
       redact(err.message, token->id);
       redact(err.code, token->id);
@@ -207,7 +209,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
     auth_waiters.push_back(std::move(k));
     if (auth_in_flight) return;
     auth_in_flight = true;
-    auto body = build_password_auth_body(cfg.credentials);
+    auto body = build_auth_body(cfg.credentials);
     if (!body) return finish_auth(body.error());
     authenticate(std::make_shared<std::string>(std::move(*body)), 1, clk.now());
   }

@@ -89,6 +89,39 @@ result<std::string> build_password_auth_body(const password_credentials& creds) 
   return std::string{buf.GetString(), buf.GetSize()};
 }
 
+result<std::string> build_application_credential_auth_body(const password_credentials& creds) {
+  if (creds.application_credential_id.empty())
+    return invalid_credentials("the application credential id is empty");
+  if (creds.application_credential_secret.empty())
+    return invalid_credentials("the application credential secret is empty");
+  rapidjson::StringBuffer buf;
+  json_writer w{buf};
+  w.StartObject();
+  w.Key("auth");
+  w.StartObject();
+  w.Key("identity");
+  w.StartObject();
+  w.Key("methods");
+  w.StartArray();
+  w.String("application_credential");
+  w.EndArray();
+  w.Key("application_credential");
+  w.StartObject();
+  write_member(w, "id", creds.application_credential_id);
+  write_member(w, "secret", creds.application_credential_secret);
+  w.EndObject(); // application_credential
+  w.EndObject(); // identity
+  w.EndObject(); // auth
+  w.EndObject();
+  return std::string{buf.GetString(), buf.GetSize()};
+}
+
+result<std::string> build_auth_body(const password_credentials& creds) {
+  if (!creds.application_credential_id.empty())
+    return build_application_credential_auth_body(creds);
+  return build_password_auth_body(creds);
+}
+
 result<auth_token> parse_token_response(const http_headers& headers, std::string_view body) {
   auto subject = find_header(headers, "X-Subject-Token");
   if (!subject || subject->empty())

@@ -68,6 +68,22 @@ BOOST_AUTO_TEST_CASE(certificate_is_accepted_with_its_ca_file) {
   BOOST_TEST(describe(fetch(url("localhost"), cfg)) == "status 200");
 }
 
+BOOST_AUTO_TEST_CASE(certificate_is_accepted_with_its_ca_as_pem_text) {
+  client_transport_config cfg;
+  cfg.ca_pem = cert.cert_pem;
+  BOOST_TEST(describe(fetch(url(), cfg)) == "status 200");
+}
+
+BOOST_AUTO_TEST_CASE(malformed_ca_pem_is_a_configuration_error) {
+  boost::asio::io_context ioc;
+  client_transport_config cfg;
+  cfg.ca_pem = "-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n";
+  auto made = client_transport::make(ioc.get_executor(), cfg);
+  BOOST_REQUIRE(!made);
+  BOOST_TEST(orch::is(made.error(), orch::errc::invalid_config));
+  BOOST_TEST(orch::error_detail(made.error()).find("stored CA certificate") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(tls_connection_is_kept_alive_between_calls) {
   boost::asio::io_context ioc;
   client_transport_config cfg;

@@ -314,6 +314,32 @@ BOOST_AUTO_TEST_CASE(secret_key_needs_sixteen_characters_and_is_never_echoed) {
   BOOST_TEST(static_cast<bool>(orch::parse_config(env)));
 }
 
+BOOST_AUTO_TEST_CASE(previous_secret_keys_are_listed_checked_and_never_echoed) {
+  auto env = minimal_serve();
+  env["SECRET_KEY_PREVIOUS"] = "old-key-number-one-0001, ,old-key-number-two-0002";
+  auto cfg = orch::parse_config(env);
+  BOOST_REQUIRE(cfg);
+  BOOST_TEST(cfg->previous_secret_keys
+               == (std::vector<std::string>{"old-key-number-one-0001", "old-key-number-two-0002"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(contains(orch::secrets_of(*cfg), "old-key-number-two-0002"));
+  env["SECRET_KEY_PREVIOUS"] = "old-key-number-one-0001,short-old";
+  auto detail = failure(env);
+  BOOST_TEST(detail == "SECRET_KEY_PREVIOUS entry 2 must be at least 16 characters");
+  BOOST_TEST(detail.find("short-old") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(clouds_use_needs_the_database_and_the_secret_key_only) {
+  BOOST_TEST(failure({}, orch::config_use::clouds) == "missing DATABASE_URL; missing SECRET_KEY");
+  auto cfg = orch::parse_config({{"DATABASE_URL", "postgresql://u@h/db"},
+                                 {"SECRET_KEY", "0123456789abcdef-secret"},
+                                 {"SECRET_KEY_PREVIOUS", "fedcba9876543210-old"}},
+                                orch::config_use::clouds);
+  BOOST_REQUIRE(cfg);
+  BOOST_TEST(cfg->secret_key == "0123456789abcdef-secret");
+  BOOST_TEST(cfg->previous_secret_keys.size() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(openstack_settings_are_consistent_when_given) {
   auto env = minimal_serve();
   env["OPENSTACK_AUTH_URL"] = "keystone:5000";

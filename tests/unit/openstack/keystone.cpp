@@ -84,6 +84,40 @@ BOOST_AUTO_TEST_CASE(incomplete_credentials_fail_without_revealing_the_password)
   BOOST_TEST(!build_password_auth_body(c).ok());
 }
 
+BOOST_AUTO_TEST_CASE(application_credential_body_carries_id_and_secret_without_scope) {
+  auto c = named_credentials();
+  c.application_credential_id = "423f19a4ac1e4f48bbb4180756e6eb6c";
+  c.application_credential_secret = "app-s3cret";
+  auto body = build_auth_body(c);
+  BOOST_REQUIRE(body.ok());
+  auto doc = parse_json(*body);
+  const auto& identity = doc["auth"]["identity"];
+  BOOST_TEST(identity["methods"].Size() == 1u);
+  BOOST_TEST(identity["methods"][0].GetString() == std::string{"application_credential"});
+  const auto& cred = identity["application_credential"];
+  BOOST_TEST(cred["id"].GetString() == std::string{"423f19a4ac1e4f48bbb4180756e6eb6c"});
+  BOOST_TEST(cred["secret"].GetString() == std::string{"app-s3cret"});
+  BOOST_TEST(!identity.HasMember("password"));
+  BOOST_TEST(!doc["auth"].HasMember("scope"));
+  BOOST_TEST(body->find("s3cret-pw") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(auth_body_is_password_without_an_application_credential) {
+  auto body = build_auth_body(named_credentials());
+  BOOST_REQUIRE(body.ok());
+  BOOST_TEST(parse_json(*body)["auth"]["identity"]["methods"][0].GetString()
+             == std::string{"password"});
+}
+
+BOOST_AUTO_TEST_CASE(application_credential_without_secret_is_refused_by_name) {
+  password_credentials c;
+  c.application_credential_id = "id-1";
+  auto res = build_auth_body(c);
+  BOOST_REQUIRE(!res.ok());
+  BOOST_TEST(to_string(res.error().kind) == "bad_request");
+  BOOST_TEST(res.error().message.find("secret") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(token_url_appends_v3_only_when_missing) {
   BOOST_TEST(token_url("http://h/identity") == "http://h/identity/v3/auth/tokens");
   BOOST_TEST(token_url("http://h:5000/v3/") == "http://h:5000/v3/auth/tokens");

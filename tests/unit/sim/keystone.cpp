@@ -42,6 +42,27 @@ BOOST_AUTO_TEST_CASE(wrong_password_is_a_generic_401) {
   BOOST_TEST(issue_token("nobody", "secret").status() == 401);
 }
 
+BOOST_AUTO_TEST_CASE(application_credential_auth_is_bound_to_the_users_project) {
+  auto body = [](const std::string& id, const std::string& secret) {
+    return R"({"auth":{"identity":{"methods":["application_credential"],)"
+           R"("application_credential":{"id":")"
+           + id + R"(","secret":")" + secret + R"("}}}})";
+  };
+  auto a = send("POST", "/identity/v3/auth/tokens", body("admin", "secret"), {}, false);
+  BOOST_TEST(a.status() == 201);
+  BOOST_TEST(!a.res.header("X-Subject-Token").empty());
+  BOOST_TEST(a.str("/token/project/id") == project_id);
+  auto wrong = send("POST", "/identity/v3/auth/tokens", body("admin", "wrong"), {}, false);
+  BOOST_TEST(wrong.status() == 401);
+  auto unknown = send("POST", "/identity/v3/auth/tokens", body("nobody", "secret"), {}, false);
+  BOOST_TEST(unknown.status() == 401);
+  auto scoped = send(
+    "POST", "/identity/v3/auth/tokens",
+    R"({"auth":{"identity":{"methods":["application_credential"],"application_credential":{"id":"admin","secret":"secret"}},"scope":{"project":{"id":"x"}}}})",
+    {}, false);
+  BOOST_TEST(scoped.status() == 400);
+}
+
 BOOST_AUTO_TEST_CASE(project_name_without_domain_is_a_400) {
   auto a = send(
     "POST", "/identity/v3/auth/tokens",
