@@ -279,7 +279,7 @@ public:
     st_->connections.fetch_add(1);
   }
 
-  ~session() override { st_->connections.fetch_sub(1); }
+  ~session() override { release_slot(); }
 
   void start() {
     net::dispatch(strand_, [self = shared_from_this()] { self->do_read_request(); });
@@ -332,6 +332,12 @@ public:
   void close();
 
 private:
+  /// Gives back this connection's place under `max_connections`: at close, not at destruction,
+  /// since a handler may hold a closed session for a while (a stream writer).
+  void release_slot() {
+    if (!slot_released_.exchange(true)) st_->connections.fetch_sub(1);
+  }
+
   enum class phase { reading, handling, writing, streaming, closing, closed };
 
   void do_read_request() {
@@ -569,6 +575,7 @@ private:
   bool stream_started_ = false;
   bool stream_writing_ = false;
   bool stream_end_requested_ = false;
+  std::atomic<bool> slot_released_{false};
 };
 
 /// The writer handed to a handler that took over its connection.
@@ -738,6 +745,7 @@ void session::close() {
   if (was_streaming) stream_closed();
   end_exchange();
   parser_.reset();
+  release_slot();
 }
 
 } // namespace
