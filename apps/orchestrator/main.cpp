@@ -423,13 +423,14 @@ int run_serve() {
   gw_cfg.keys = cfg->http.api_keys;
   gw_cfg.cors_origins = cfg->http.cors_origins;
   gw_cfg.rate_limit_per_minute = cfg->http.rate_limit_per_minute;
+  gw_cfg.auth_failures_per_minute = cfg->http.auth_failures_per_minute;
   orch::http::gateway gw{gw_cfg, *registry};
   // Keys stored with `orchestrator keys` join API_KEYS, and changes show up while serving.
   auto stored_keys = orch::persistence::make_pg_api_key_repository(db);
   orch::app::stored_key_refresher key_refresher{
     *stored_keys, [&gw](const auto& keys) { gw.set_stored_keys(keys); }, std::chrono::seconds{5}};
-  orch::http::add_api_routes(
-    gw, {*templates, blocking, *deployments, engine.get(), regions, orphans.get()});
+  orch::http::add_api_routes(gw, {*templates, blocking, *deployments, engine.get(), regions,
+                                  orphans.get(), cfg->deployment.limits});
   gw.add_readiness_check("openstack", os_metrics.readiness_check());
   gw.add_readiness_check("database", [&db, &blocking](auto done) {
     blocking.run([&db, done] {
@@ -443,6 +444,9 @@ int run_serve() {
   srv_cfg.port = cfg->http.port;
   srv_cfg.workers = cfg->http.workers;
   srv_cfg.max_body_bytes = cfg->http.max_body_bytes;
+  srv_cfg.max_header_bytes = cfg->http.max_header_bytes;
+  srv_cfg.max_connections = cfg->http.max_connections;
+  srv_cfg.on_connection_refused = gw.connection_refused_counter();
   srv_cfg.header_timeout = cfg->http.header_timeout;
   srv_cfg.body_timeout = cfg->http.body_timeout;
   srv_cfg.idle_timeout = cfg->http.idle_timeout;

@@ -7,10 +7,11 @@
 namespace orch::http {
 
 void add_api_routes(gateway& gw, const api_dependencies& deps) {
-  add_template_routes(gw, deps.templates, deps.blocking);
+  add_template_routes(gw, deps.templates, deps.blocking, deps.limits);
   if (deps.engine != nullptr) {
     deployment_routes_config cfg;
     cfg.regions = deps.cloud_regions;
+    cfg.limits = deps.limits;
     add_deployment_routes(gw, {deps.deployments, deps.templates, *deps.engine, deps.blocking},
                           std::move(cfg));
   }

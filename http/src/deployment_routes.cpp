@@ -190,6 +190,7 @@ struct create_context {
   persistence::template_repository& templates;
   actors::deployment_engine& engine;
   std::vector<std::string> regions;
+  template_limits limits;
 };
 
 void create_deployment(const create_context& cx, schemas::create_deployment_request body,
@@ -215,7 +216,7 @@ void create_deployment(const create_context& cx, schemas::create_deployment_requ
     errors.push_back({"cloud_region", "'" + body.cloud_region + "' is not a configured region"});
   std::optional<template_spec> spec;
   if (errors.empty() || errors.front().field != "template") {
-    auto applied = apply_parameters(base, body.parameters);
+    auto applied = apply_parameters(base, body.parameters, cx.limits);
     if (auto* bad = std::get_if<std::vector<field_error>>(&applied))
       errors.insert(errors.end(), bad->begin(), bad->end());
     else
@@ -461,7 +462,7 @@ void add_deployment_routes(gateway& gw, const deployment_routes_dependencies& de
   auto& pool = deps.blocking;
   auto& engine = deps.engine;
   auto create_cx = std::make_shared<const create_context>(
-    create_context{deps.deployments, deps.templates, deps.engine, cfg.regions});
+    create_context{deps.deployments, deps.templates, deps.engine, cfg.regions, cfg.limits});
   // Owned by the route handlers, hence by the gateway: streams hold it weakly and end when the
   // gateway goes away.
   auto timer = std::make_shared<delay_thread>();

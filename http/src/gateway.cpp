@@ -48,7 +48,8 @@ struct gateway::exchange {
 
 gateway::gateway(gateway_config cfg, prometheus::Registry& registry, clock_function now)
   : auth_(cfg.keys), cors_(std::move(cfg.cors_origins)), limiter_(cfg.rate_limit_per_minute, now),
-    now_(std::move(now)), registry_(registry), metrics_(registry) {
+    auth_failures_(cfg.auth_failures_per_minute, now), now_(std::move(now)), registry_(registry),
+    metrics_(registry) {
   using beast_http::verb;
   add_route(verb::get, "/health",
             [](const request& req, const route_match&, request_context&, responder respond) {
@@ -78,6 +79,10 @@ void gateway::set_keys(const std::vector<api_key>& keys) {
 
 void gateway::set_stored_keys(const std::vector<hashed_api_key>& keys) {
   auth_.set_stored_keys(keys);
+}
+
+std::function<void()> gateway::connection_refused_counter() {
+  return [this] { metrics_.connections_refused.Increment(); };
 }
 
 handler gateway::as_handler() {
@@ -131,8 +136,22 @@ void gateway::operator()(request&& req, const request_context& ctx, responder re
     return finish_with(std::move(respond), std::move(x))(std::move(res));
   }
   if (!authenticator::is_open_route(req.method(), x->path)) {
+    // Checked before the key, so that a guessing run learns nothing once it is blocked.
+    if (auto wait = auth_failures_.blocked_for(c.remote_address); wait > 0) {
+      metrics_.auth_blocked.Increment();
+      problem p{beast_http::status::too_many_requests,
+                "too many failed authentications from this address; retry later",
+                {},
+                {{beast_http::field::retry_after, std::to_string(wait)}}};
+      return fail(std::move(p));
+    }
     auto outcome = auth_.check(req);
     if (outcome.status == auth_status::missing || outcome.status == auth_status::unknown) {
+      metrics_.auth_failures.Increment();
+      if (auth_failures_.record_failure(c.remote_address))
+        log()->warn("[r:{}] {} failed to authenticate {} times within a minute; refusing it "
+                    "until the minute is over",
+                    c.request_id, c.remote_address, auth_failures_.per_minute());
       problem p{beast_http::status::unauthorized,
                 outcome.status == auth_status::missing ? "an API key is required"
                                                        : "the API key is not valid",

@@ -20,7 +20,24 @@ http_metrics::http_metrics(prometheus::Registry& registry)
                        .Name("api_request_duration_seconds")
                        .Help("Time from reading a request to handing over its response, by "
                              "route pattern and method")
-                       .Register(registry)) {
+                       .Register(registry)),
+    auth_failures(prometheus::BuildCounter()
+                    .Name("api_auth_failures_total")
+                    .Help("Requests refused with 401: no API key or an unknown one")
+                    .Register(registry)
+                    .Add({})),
+    auth_blocked(prometheus::BuildCounter()
+                   .Name("api_auth_blocked_total")
+                   .Help("Requests refused with 429 because their client address failed to "
+                         "authenticate AUTH_FAILURES_PER_MINUTE times within a minute")
+                   .Register(registry)
+                   .Add({})),
+    connections_refused(prometheus::BuildCounter()
+                          .Name("api_connections_refused_total")
+                          .Help("Connections answered 503 and closed because "
+                                "API_MAX_CONNECTIONS were open")
+                          .Register(registry)
+                          .Add({})) {
   // nop
 }
 

@@ -8,6 +8,7 @@
 #include <caf/sec.hpp>
 
 #include "orch/errc.hpp"
+#include "orch/http/request_id.hpp"
 
 namespace orch::http {
 
@@ -99,12 +100,17 @@ response make_json_response(beast_http::status status, std::string body, unsigne
   return res;
 }
 
-response make_server_error_response(beast_http::status status, const std::string& reason,
-                                    unsigned version) {
+response make_server_error_response(const server_error& err) {
   problem p;
-  p.status = status;
-  p.detail = reason;
-  return make_problem_response(p, {}, {}, version);
+  p.status = err.status;
+  p.detail = err.reason;
+  auto request_id = resolve_request_id(err.sent_request_id);
+  if (err.status == beast_http::status::service_unavailable)
+    p.headers.emplace_back(beast_http::field::retry_after,
+                           std::to_string(unavailable_retry_after_seconds));
+  auto res = make_problem_response(p, err.target, request_id, err.version);
+  res.set("X-Request-ID", request_id);
+  return res;
 }
 
 beast_http::status to_status(const caf::error& err) {

@@ -7,6 +7,7 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -183,11 +184,10 @@ namespace {
 
 class session;
 
-response default_error_response(beast_http::status status, const std::string& reason,
-                                unsigned version) {
-  response res{status, version};
+response default_error_response(const server_error& err) {
+  response res{err.status, err.version};
   res.set(beast_http::field::content_type, "text/plain; charset=utf-8");
-  res.body() = reason;
+  res.body() = err.reason;
   res.body() += '\n';
   return res;
 }
@@ -239,17 +239,18 @@ struct shared_state : std::enable_shared_from_this<shared_state> {
     return result;
   }
 
-  response make_error(beast_http::status status, const std::string& reason, unsigned version) {
+  response make_error(const server_error& err) {
     try {
-      return cfg.error_response(status, reason, version);
+      return cfg.error_response(err);
     } catch (...) {
-      return default_error_response(status, reason, version);
+      return default_error_response(err);
     }
   }
 
   server_config cfg;
   handler on_request;
   std::atomic<std::size_t> in_flight{0};
+  std::atomic<std::size_t> connections{0};
   std::atomic<bool> draining{false};
   std::atomic<bool> stopped{false};
   std::atomic<int> posting{0};
@@ -275,7 +276,10 @@ public:
           std::string remote)
     : st_(std::move(st)), strand_(std::move(strand)), stream_(std::move(sock)) {
     ctx_.remote_address = std::move(remote);
+    st_->connections.fetch_add(1);
   }
+
+  ~session() override { release_slot(); }
 
   void start() {
     net::dispatch(strand_, [self = shared_from_this()] { self->do_read_request(); });
@@ -328,6 +332,12 @@ public:
   void close();
 
 private:
+  /// Gives back this connection's place under `max_connections`: at close, not at destruction,
+  /// since a handler may hold a closed session for a while (a stream writer).
+  void release_slot() {
+    if (!slot_released_.exchange(true)) st_->connections.fetch_sub(1);
+  }
+
   enum class phase { reading, handling, writing, streaming, closing, closed };
 
   void do_read_request() {
@@ -384,8 +394,10 @@ private:
   }
 
   void on_read_error(error_code ec) {
+    // Beast reports a Content-Length over the limit before it marks the header done, but with
+    // every field already parsed.
     if (ec == beast_http::error::body_limit)
-      return fail_request(beast_http::status::payload_too_large, "request body too large");
+      return fail_request(beast_http::status::payload_too_large, "request body too large", true);
     if (ec == beast_http::error::header_limit)
       return fail_request(beast_http::status::request_header_fields_too_large,
                           "request header too large");
@@ -417,15 +429,22 @@ private:
   }
 
   /// Answers the server's own errors; the connection closes afterwards because the rest of the
-  /// stream cannot be trusted.
-  void fail_request(beast_http::status status, const char* reason) {
+  /// stream cannot be trusted. With `header_read`, the answer reports the request's id and target.
+  void fail_request(beast_http::status status, const char* reason, bool header_read = false) {
     auto version = request_version();
+    auto err = server_error{status, reason, version, {}, {}};
+    if (header_read && parser_) {
+      const auto& req = parser_->get();
+      auto sent = req["X-Request-ID"];
+      err.sent_request_id.assign(sent.data(), sent.size());
+      err.target.assign(req.target().data(), req.target().size());
+    }
     auto tag = begin_exchange();
     phase_ = phase::handling;
     keep_alive_ = false;
     is_head_ = false;
     version_ = version;
-    deliver(tag, st_->make_error(status, reason, version));
+    deliver(tag, st_->make_error(err));
   }
 
   void on_request() {
@@ -434,16 +453,22 @@ private:
     keep_alive_ = parser_->keep_alive();
     version_ = request_version();
     is_head_ = parser_->get().method() == beast_http::verb::head;
+    auto err = server_error{
+      beast_http::status::internal_server_error, "internal server error", version_, {}, {}};
+    {
+      const auto& req = parser_->get();
+      auto sent = req["X-Request-ID"];
+      err.sent_request_id.assign(sent.data(), sent.size());
+      err.target.assign(req.target().data(), req.target().size());
+    }
     try {
       st_->on_request(parser_->release(), ctx_, responder{shared_from_this(), tag});
     } catch (const std::exception& ex) {
       log()->error("request handler threw: {}", ex.what());
-      deliver(tag, st_->make_error(beast_http::status::internal_server_error,
-                                   "internal server error", version_));
+      deliver(tag, st_->make_error(err));
     } catch (...) {
       log()->error("request handler threw a non-standard exception");
-      deliver(tag, st_->make_error(beast_http::status::internal_server_error,
-                                   "internal server error", version_));
+      deliver(tag, st_->make_error(err));
     }
   }
 
@@ -550,6 +575,7 @@ private:
   bool stream_started_ = false;
   bool stream_writing_ = false;
   bool stream_end_requested_ = false;
+  std::atomic<bool> slot_released_{false};
 };
 
 /// The writer handed to a handler that took over its connection.
@@ -719,6 +745,7 @@ void session::close() {
   if (was_streaming) stream_closed();
   end_exchange();
   parser_.reset();
+  release_slot();
 }
 
 } // namespace
@@ -726,6 +753,40 @@ void session::close() {
 // -- server ---------------------------------------------------------------------------------------
 
 namespace {
+
+/// Answers a connection over `max_connections` and closes it, without a session, a timer or a
+/// read: the 503 fits in the socket's empty send buffer, so one non-blocking write delivers it.
+template <class Socket>
+void refuse(shared_state* state, Socket& sock) {
+  auto res = state->make_error(server_error{
+    beast_http::status::service_unavailable, "too many connections; retry later", 11, {}, {}});
+  if (res.find(beast_http::field::retry_after) == res.end())
+    res.set(beast_http::field::retry_after, "1");
+  res.keep_alive(false);
+  res.prepare_payload();
+  std::ostringstream out;
+  out << res;
+  auto bytes = out.str();
+  error_code ignored;
+  sock.non_blocking(true, ignored);
+  sock.write_some(net::buffer(bytes), ignored);
+  // Unread request bytes would turn our close into a reset that can destroy the 503 in the
+  // client's receive queue: drop what already arrived first.
+  std::array<char, 4096> sink{};
+  for (int i = 0; i < 16; ++i) {
+    auto n = sock.read_some(net::buffer(sink), ignored);
+    if (ignored || n == 0) break;
+  }
+  sock.shutdown(tcp::socket::shutdown_both, ignored);
+  sock.close(ignored);
+  if (state->cfg.on_connection_refused) {
+    try {
+      state->cfg.on_connection_refused();
+    } catch (const std::exception& ex) {
+      log()->error("on_connection_refused threw: {}", ex.what());
+    }
+  }
+}
 
 void accept_on(shared_state* state) {
   auto strand = net::make_strand(state->ioc);
@@ -744,6 +805,10 @@ void accept_on(shared_state* state) {
     if (state->draining.load()) {
       sock.close(ignored);
       return;
+    }
+    if (state->connections.load() >= state->cfg.max_connections) {
+      refuse(state, sock);
+      return accept_on(state);
     }
     sock.set_option(tcp::no_delay{true}, ignored);
     auto remote = sock.remote_endpoint(ignored).address().to_string();
@@ -813,6 +878,10 @@ uint16_t server::port() const noexcept {
 
 std::size_t server::in_flight() const noexcept {
   return impl_->st->in_flight.load();
+}
+
+std::size_t server::connections() const noexcept {
+  return impl_->st->connections.load();
 }
 
 void server::stop(std::chrono::milliseconds drain) {

@@ -70,12 +70,13 @@ std::string page_json(const persistence::page<stored_template>& page) {
 
 } // namespace
 
-void add_template_routes(gateway& gw, persistence::template_repository& repo, blocking_pool& pool) {
+void add_template_routes(gateway& gw, persistence::template_repository& repo, blocking_pool& pool,
+                         template_limits limits) {
   gw.add_route(
     verb::post, "/templates",
-    [&repo, &pool](const request& req, const route_match&, request_context& ctx,
-                   responder respond) {
-      auto parsed = schemas::parse_template(req.body());
+    [&repo, &pool, limits](const request& req, const route_match&, request_context& ctx,
+                           responder respond) {
+      auto parsed = schemas::parse_template(req.body(), limits);
       if (auto* err = std::get_if<schemas::request_error>(&parsed))
         return respond(problem_for(*err, req, ctx));
       pool.run([&repo, spec = std::get<template_spec>(std::move(parsed)), req, ctx, respond] {
@@ -118,9 +119,9 @@ void add_template_routes(gateway& gw, persistence::template_repository& repo, bl
                });
 
   gw.add_route(verb::put, "/templates/{id_or_name}",
-               [&repo, &pool](const request& req, const route_match& match, request_context& ctx,
-                              responder respond) {
-                 auto parsed = schemas::parse_template(req.body());
+               [&repo, &pool, limits](const request& req, const route_match& match,
+                                      request_context& ctx, responder respond) {
+                 auto parsed = schemas::parse_template(req.body(), limits);
                  if (auto* err = std::get_if<schemas::request_error>(&parsed))
                    return respond(problem_for(*err, req, ctx));
                  pool.run([&repo, key = std::string{match.param("id_or_name")},

@@ -11,6 +11,8 @@
 #include <caf/expected.hpp>
 #include <spdlog/common.h>
 
+#include "orch/template_validation.hpp"
+
 namespace orch {
 
 /// Environment variables by name, as read by `apps/` from `environ` and `.env`.
@@ -69,6 +71,13 @@ struct http_config {
   int workers = 2;
   /// `MAX_BODY_BYTES`: 1..1 GiB.
   std::size_t max_body_bytes = 1048576;
+  /// `MAX_HEADER_BYTES`: request line plus header fields, 1 KiB..1 MiB; more is a 431.
+  std::uint32_t max_header_bytes = 16 * 1024;
+  /// `API_MAX_CONNECTIONS`: connections open at once, 1..1000000; one more gets a 503.
+  std::size_t max_connections = 10'000;
+  /// `AUTH_FAILURES_PER_MINUTE`: failed authentications one client address may make within a
+  /// minute, 1..1000000; then its requests needing a key get 429 until the minute is over.
+  int auth_failures_per_minute = 20;
   /// `CORS_ORIGINS`: comma separated; `*` allows any origin.
   std::vector<std::string> cors_origins;
   /// `RATE_LIMIT_PER_MINUTE`: requests per key, 1..1000000.
@@ -153,6 +162,9 @@ struct deployment_config {
   /// `MAX_ACTIVE_DEPLOYMENTS`: deployment actors a node runs at once (1..1000000); more starts
   /// wait in order (deletes never wait).
   int max_active = 1000;
+  /// `MAX_VM_GROUPS_PER_DEPLOYMENT` (1..10000) and `MAX_VMS_PER_DEPLOYMENT` (1..1000000): the
+  /// size of one template, and of a deployment's template once its parameters are applied.
+  template_limits limits;
 };
 
 /// Every setting of the process, typed and checked (API.md, "Configuration").

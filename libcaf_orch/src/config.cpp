@@ -363,7 +363,10 @@ void read_http(reader& in, http_config& out) {
   in.integer("API_PORT", 1, 65535, out.port);
   in.integer("API_WORKERS", 1, 256, out.workers);
   in.integer("MAX_BODY_BYTES", 1, 1073741824, out.max_body_bytes);
+  in.integer("MAX_HEADER_BYTES", 1024, 1048576, out.max_header_bytes);
+  in.integer("API_MAX_CONNECTIONS", 1, 1000000, out.max_connections);
   in.integer("RATE_LIMIT_PER_MINUTE", 1, 1000000, out.rate_limit_per_minute);
+  in.integer("AUTH_FAILURES_PER_MINUTE", 1, 1000000, out.auth_failures_per_minute);
   read_millis(in, "API_HEADER_TIMEOUT_MS", out.header_timeout);
   read_millis(in, "API_BODY_TIMEOUT_MS", out.body_timeout);
   read_millis(in, "API_IDLE_TIMEOUT_MS", out.idle_timeout);
@@ -482,6 +485,8 @@ void read_deployment(reader& in, deployment_config& out) {
   read_duration(in, "DELETE_TIMEOUT", 1s, 24h, "from 1s to 24h", out.delete_timeout);
   read_duration(in, "DEPLOYMENT_IDLE_TIMEOUT", 100ms, 24h, "from 100ms to 24h", out.idle_timeout);
   in.integer("MAX_ACTIVE_DEPLOYMENTS", 1, 1'000'000, out.max_active);
+  in.integer("MAX_VM_GROUPS_PER_DEPLOYMENT", 1, 10'000, out.limits.max_vm_groups);
+  in.integer("MAX_VMS_PER_DEPLOYMENT", 1, 1'000'000, out.limits.max_vms);
 }
 
 void read_secret_key(reader& in, std::string& out) {

@@ -1,5 +1,6 @@
 #include "orch/template_validation.hpp"
 
+#include <algorithm>
 #include <optional>
 #include <set>
 #include <string>
@@ -120,7 +121,27 @@ bool is_valid_template_name(std::string_view name) noexcept {
   return true;
 }
 
-std::vector<field_error> validate_template(const template_spec& spec) {
+std::vector<field_error> check_template_size(const template_spec& spec,
+                                             const template_limits& limits,
+                                             std::string_view field) {
+  error_list errors;
+  auto groups = spec.vm_config.size();
+  if (groups > static_cast<size_t>(std::max(0, limits.max_vm_groups)))
+    errors.add(std::string{field}, "has " + std::to_string(groups) + " VM groups; at most "
+                                     + std::to_string(limits.max_vm_groups) + " are allowed");
+  // A count out of its own range is reported on its own field, not again in the total. 64 bits:
+  // counts of at most max_group_count each cannot overflow the sum.
+  long long vms = 0;
+  for (const auto& [name, group] : spec.vm_config)
+    if (group.count >= 0 && group.count <= max_group_count) vms += group.count;
+  if (vms > limits.max_vms)
+    errors.add(std::string{field}, "asks for " + std::to_string(vms) + " VMs in total; at most "
+                                     + std::to_string(limits.max_vms) + " are allowed");
+  return errors.release();
+}
+
+std::vector<field_error> validate_template(const template_spec& spec,
+                                           const template_limits& limits) {
   error_list errors;
   if (!is_valid_template_name(spec.name))
     errors.add("name", "must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$ (letter or digit first, "
@@ -135,6 +156,8 @@ std::vector<field_error> validate_template(const template_spec& spec) {
     check_group(name, group, errors);
   }
   check_network(spec.network_config, errors);
+  for (auto& e : check_template_size(spec, limits))
+    errors.add(std::move(e.field), std::move(e.message));
   return errors.release();
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <climits>
 #include <functional>
 #include <utility>
 
@@ -475,8 +476,22 @@ bool is_valid_deployment_name(std::string_view name) {
   });
 }
 
+/// Longest stored-template reference and region name.
+constexpr rapidjson::SizeType max_reference_length = 255;
+
+/// Longest parameter name: `<group>_<field>` with a group name of at most 32 characters.
+constexpr size_t max_parameter_name_length = 64;
+
+/// Sizes of an inline template are checked after its parameters are applied.
+constexpr template_limits unlimited_size{INT_MAX, INT_MAX};
+
 void read_request_template(const Value& x, create_deployment_request& req,
                            std::vector<field_error>& errors) {
+  if (x.IsString() && x.GetStringLength() > max_reference_length) {
+    errors.push_back(
+      {"template", "must be at most " + std::to_string(max_reference_length) + " characters"});
+    return;
+  }
   if (x.IsString() && x.GetStringLength() > 0) {
     req.template_ref = std::string{x.GetString(), x.GetStringLength()};
     return;
@@ -485,7 +500,8 @@ void read_request_template(const Value& x, create_deployment_request& req,
     errors.push_back({"template", "must be a template name or id, or a template object"});
     return;
   }
-  auto parsed = parse_template(text_of(x));
+  // Sizes are checked once parameters are applied: they can shrink a template as well as grow it.
+  auto parsed = parse_template(text_of(x), unlimited_size);
   if (auto spec = std::get_if<template_spec>(&parsed)) {
     req.template_ref = std::move(*spec);
     return;
@@ -505,7 +521,10 @@ void read_request_member(std::string_view name, const Value& x, create_deploymen
   } else if (name == "template") {
     read_request_template(x, req, errors);
   } else if (name == "cloud_region") {
-    if (x.IsString() && x.GetStringLength() > 0)
+    if (x.IsString() && x.GetStringLength() > max_reference_length)
+      errors.push_back({"cloud_region",
+                        "must be at most " + std::to_string(max_reference_length) + " characters"});
+    else if (x.IsString() && x.GetStringLength() > 0)
       req.cloud_region = x.GetString();
     else
       errors.push_back({"cloud_region", "must be a non-empty string"});
@@ -514,6 +533,12 @@ void read_request_member(std::string_view name, const Value& x, create_deploymen
     req.parameters = read_parameters(in, x);
     if (!in.problem.empty())
       errors.push_back({"parameters", "must be an object of integers and strings"});
+    // Names are echoed in field paths; values are checked where they are applied.
+    else if (std::any_of(req.parameters.begin(), req.parameters.end(),
+                         [](const auto& p) { return p.first.size() > max_parameter_name_length; }))
+      errors.push_back(
+        {"parameters",
+         "names must be at most " + std::to_string(max_parameter_name_length) + " characters"});
   } else {
     errors.push_back({std::string{name}, "unknown field"});
   }
@@ -724,6 +749,7 @@ caf::expected<deployment_parameters> parameters_from_json(std::string_view json)
 
 std::variant<create_deployment_request, request_error>
 parse_create_deployment(std::string_view body) {
+  if (exceeds_json_depth(body)) return too_deep_error();
   rapidjson::Document doc;
   if (!parse_document(doc, body))
     return request_error{errc::malformed_request,

@@ -335,7 +335,44 @@ std::optional<field_error> schema_error(const rapidjson::Value& root) {
                      schema_message(validator.GetInvalidSchemaKeyword())};
 }
 
-std::variant<template_spec, request_error> parse_template(std::string_view body) {
+bool exceeds_json_depth(std::string_view json, int max_depth) noexcept {
+  int depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (auto c : json) {
+    if (in_string) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
+      continue;
+    }
+    switch (c) {
+      case '"': in_string = true; break;
+      case '[':
+      case '{':
+        if (++depth > max_depth) return true;
+        break;
+      case ']':
+      case '}': --depth; break;
+      default: break;
+    }
+  }
+  return false;
+}
+
+request_error too_deep_error(int max_depth) {
+  return request_error{errc::malformed_request,
+                       "body nests arrays and objects deeper than " + std::to_string(max_depth)
+                         + " levels",
+                       {}};
+}
+
+std::variant<template_spec, request_error> parse_template(std::string_view body,
+                                                          const template_limits& limits) {
+  if (exceeds_json_depth(body)) return too_deep_error();
   rapidjson::Document doc;
   // Iterative: a body of nested brackets must not overflow the stack of a recursive descent.
   doc.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
@@ -350,7 +387,7 @@ std::variant<template_spec, request_error> parse_template(std::string_view body)
   std::vector<field_error> errors;
   auto spec = read_template(doc, errors);
   auto structural = errors.size();
-  for (auto& e : validate_template(spec)) {
+  for (auto& e : validate_template(spec, limits)) {
     auto explained = std::any_of(errors.begin(), errors.begin() + static_cast<long>(structural),
                                  [&](const field_error& s) { return covers(s.field, e.field); });
     if (!explained && std::find(errors.begin(), errors.end(), e) == errors.end())

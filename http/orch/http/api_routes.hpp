@@ -26,6 +26,9 @@ struct api_dependencies {
   std::vector<std::string> cloud_regions{"RegionOne"};
   /// Lists and deletes orphaned cloud resources; null serves no orphan routes.
   actors::orphan_finder* orphans = nullptr;
+  /// `MAX_VM_GROUPS_PER_DEPLOYMENT`, `MAX_VMS_PER_DEPLOYMENT`: templates and resolved
+  /// deployments over them are refused with 422.
+  template_limits limits{};
 };
 
 /// Adds every route of the REST API (API.md) that this build serves to `gw`, on top of the

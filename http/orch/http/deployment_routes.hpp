@@ -9,6 +9,7 @@
 #include "orch/http/gateway.hpp"
 #include "orch/persistence/deployment_repository.hpp"
 #include "orch/persistence/template_repository.hpp"
+#include "orch/template_validation.hpp"
 
 namespace orch::http {
 
@@ -21,6 +22,8 @@ struct deployment_routes_config {
   std::chrono::milliseconds poll_interval{250};
   /// Idle time after which an event stream sends a comment, so proxies keep it open.
   std::chrono::milliseconds heartbeat_interval{15'000};
+  /// Size limits of a deployment's template once its parameters are applied.
+  template_limits limits{};
 };
 
 /// What the deployment routes work with; everything must outlive the gateway's server.
@@ -37,7 +40,8 @@ struct deployment_routes_dependencies {
 /// Adds the deployment routes of API.md ("Deployments") to `gw`:
 /// - `POST /deployments` (optional `Idempotency-Key`) → 202 `{"id","name","status"}` with
 ///   `Location`, then `engine.start(id)`; 400 (bad body or key), 409 (name taken, key reused
-///   with another body), 422 (`errors[]`: unknown template, parameter or region). A replayed
+///   with another body), 422 (`errors[]`: unknown template, parameter or region, or a resolved
+///   template over `limits`). A replayed
 ///   key answers the first response again, with `Idempotent-Replayed: true`, creating nothing.
 /// - `GET /deployments?status=&name=&limit=&offset=&include_deleted=&after=` → 200
 ///   `{"items","total","limit","offset"[,"next"]}`, newest first; 422 for a bad parameter.

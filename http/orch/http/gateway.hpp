@@ -10,6 +10,7 @@
 #include <prometheus/registry.h>
 
 #include "orch/config.hpp"
+#include "orch/http/auth_failure_limiter.hpp"
 #include "orch/http/authenticator.hpp"
 #include "orch/http/cors_policy.hpp"
 #include "orch/http/http_metrics.hpp"
@@ -27,6 +28,8 @@ struct gateway_config {
   std::vector<std::string> cors_origins;
   /// `RATE_LIMIT_PER_MINUTE`, per key.
   int rate_limit_per_minute = 100;
+  /// `AUTH_FAILURES_PER_MINUTE`, per client address.
+  int auth_failures_per_minute = 20;
 };
 
 /// Reports the health of one dependency for `GET /health/ready`: calls `done(ok, detail)` once,
@@ -35,8 +38,10 @@ using readiness_check = std::function<void(std::function<void(bool ok, std::stri
 
 /// The API's front door and the server's `handler`. For each request, in order: request id
 /// (`X-Request-ID` echoed if sane, else a UUID), CORS (preflights answered 204),
-/// authentication (401 with `WWW-Authenticate: Bearer`; open routes skip it and the rate
-/// limit), rate limit per key (429 with `Retry-After`; `RateLimit-*` on every keyed response),
+/// failed-authentication limit per client address (429 with `Retry-After` once an address had
+/// `auth_failures_per_minute` 401s within a minute, even with a valid key, until that minute is
+/// over), authentication (401 with `WWW-Authenticate: Bearer`; open routes skip it and both
+/// limits), rate limit per key (429 with `Retry-After`; `RateLimit-*` on every keyed response),
 /// authorization (403 for a read key on a mutating route), routing (404, 405 with `Allow`), 415
 /// for a non-JSON body on POST, PUT or PATCH, then the route handler. Every response gets
 /// `X-Request-ID`, CORS fields, a JSON `Content-Type` if it has a body and none, a sample in
@@ -74,6 +79,9 @@ public:
   /// A `handler` that calls this gateway, which must outlive the server using it.
   handler as_handler();
 
+  /// For `server_config::on_connection_refused`: counts in `api_connections_refused_total`.
+  std::function<void()> connection_refused_counter();
+
 private:
   struct exchange;
 
@@ -85,6 +93,7 @@ private:
   authenticator auth_;
   cors_policy cors_;
   rate_limiter limiter_;
+  auth_failure_limiter auth_failures_;
   clock_function now_;
   prometheus::Registry& registry_;
   http_metrics metrics_;

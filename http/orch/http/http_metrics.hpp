@@ -2,6 +2,7 @@
 
 #include <string_view>
 
+#include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
@@ -17,6 +18,16 @@ struct http_metrics {
 
   /// `api_request_duration_seconds{endpoint,method}`.
   prometheus::Family<prometheus::Histogram>& request_duration;
+
+  /// `api_auth_failures_total`: requests answered 401.
+  prometheus::Counter& auth_failures;
+
+  /// `api_auth_blocked_total`: requests answered 429 because their address failed to
+  /// authenticate too often.
+  prometheus::Counter& auth_blocked;
+
+  /// `api_connections_refused_total`: connections answered 503 over `API_MAX_CONNECTIONS`.
+  prometheus::Counter& connections_refused;
 };
 
 } // namespace orch::http

@@ -39,11 +39,11 @@ struct problem {
 response make_problem_response(const problem& p, std::string_view target,
                                std::string_view request_id, unsigned version = 11);
 
-/// The server's own error answers (413, 431, 400, 500) as problem+json: assign it to
-/// `server_config::error_response`. No `instance` or `request_id`: the request never got far
-/// enough to have them.
-response make_server_error_response(beast_http::status status, const std::string& reason,
-                                    unsigned version);
+/// The server's own error answers (413, 431, 400, 503, 500) as problem+json: assign it to
+/// `server_config::error_response`. Like every problem, it carries a `request_id` and the
+/// `X-Request-ID` field: the client's when it sent a sane one the server read, else a fresh one.
+/// `instance` is there when the target was read. A 503 gets `Retry-After`.
+response make_server_error_response(const server_error& err);
 
 /// Shorthand: the problem+json response with `status` and `detail` for `req`, using the request
 /// id the gateway stored in `ctx`.

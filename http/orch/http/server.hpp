@@ -117,6 +117,20 @@ struct request_context {
 /// the responder later. Exceptions escaping it become a bare 500.
 using handler = std::function<void(request&& req, const request_context& ctx, responder respond)>;
 
+/// A request the server answers itself, before any handler sees it (413, 431, 400, 503 over
+/// the connection limit, 500 when the handler throws).
+struct server_error {
+  beast_http::status status = beast_http::status::bad_request;
+  /// A short reason for the client; never internals.
+  std::string reason;
+  /// HTTP version of the request (10 or 11).
+  unsigned version = 11;
+  /// The client's `X-Request-ID`, or empty when it sent none or its header was never read.
+  std::string sent_request_id;
+  /// The request target when the header was read, else empty.
+  std::string target;
+};
+
 /// Settings of one HTTP listener.
 struct server_config {
   std::string host = "127.0.0.1";
@@ -136,11 +150,15 @@ struct server_config {
   std::chrono::milliseconds idle_timeout{60'000};
   /// Time allowed to write one response (or one chunk of a stream) to a slow reader.
   std::chrono::milliseconds write_timeout{30'000};
-  /// Answers to produce for the server's own errors (413, 431, 400 on an unparsable request,
-  /// 500 when the handler throws): given the status and a short reason, return the response to
-  /// send. Defaults to plain text.
-  std::function<response(beast_http::status, const std::string& reason, unsigned version)>
-    error_response;
+  /// Connections open at once. One more is answered 503 with `Retry-After` and closed at once,
+  /// without being read, so that a flood costs no memory and no timer.
+  std::size_t max_connections = 10'000;
+  /// Called for each connection refused over `max_connections`, on an I/O thread; must not
+  /// block (count it in a metric).
+  std::function<void()> on_connection_refused;
+  /// Answers to produce for the server's own errors (see `server_error`). Defaults to plain
+  /// text.
+  std::function<response(const server_error&)> error_response;
 };
 
 /// An asynchronous Boost.Beast HTTP/1.1 server: keep-alive, pipelined requests answered in
@@ -170,6 +188,9 @@ public:
 
   /// Requests read whose response has not been fully written yet (open streams count).
   std::size_t in_flight() const noexcept;
+
+  /// Connections open now (each counts until its socket is closed).
+  std::size_t connections() const noexcept;
 
 private:
   struct impl;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "orch/template_spec.hpp"
+#include "orch/template_validation.hpp"
 #include "orch/time.hpp"
 #include "orch/uuid.hpp"
 
@@ -197,9 +198,12 @@ bool is_same_template(const template_spec& x, const template_spec& y);
 
 /// Applies `<group>_count`, `<group>_flavor` and `<group>_image` overrides to `base`. Every
 /// unknown name or mistyped value (count not an integer in 0..1000 or below `min_count`,
-/// flavor or image not a non-empty string) is reported as `parameters.<name>`.
+/// flavor or image not a non-empty string of at most 255 characters) is reported as
+/// `parameters.<name>`. The resolved template must then fit `limits` (reported as
+/// `template.vm_config`), since parameters can multiply the VMs of a template that fit.
 std::variant<template_spec, std::vector<field_error>>
-apply_parameters(const template_spec& base, const deployment_parameters& params);
+apply_parameters(const template_spec& base, const deployment_parameters& params,
+                 const template_limits& limits);
 
 // -- naming ---------------------------------------------------------------------------------
 

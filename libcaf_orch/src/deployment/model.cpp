@@ -42,6 +42,16 @@ constexpr std::array<std::string_view, 8> logical_prefixes{
   "router-interface:", "vm:",     "volume:", "attachment:",
 };
 
+/// Longest flavor or image a parameter may name, as in `template.schema.json`.
+constexpr size_t max_parameter_text = 255;
+
+/// UTF-8 code points in `text`, as JSON Schema's `maxLength` counts them.
+size_t code_points(std::string_view text) {
+  return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
+}
+
 field_error parameter_error(const std::string& name, std::string message) {
   return field_error{"parameters." + name, std::move(message)};
 }
@@ -75,6 +85,11 @@ void apply_parameter(template_spec& spec, const std::string& name, const paramet
   auto text = std::get_if<std::string>(&value);
   if (text == nullptr || text->empty()) {
     errors.push_back(parameter_error(name, "must be a non-empty string"));
+    return;
+  }
+  if (code_points(*text) > max_parameter_text) {
+    errors.push_back(parameter_error(name, "must be at most " + std::to_string(max_parameter_text)
+                                             + " characters"));
     return;
   }
   (field == "flavor" ? group->flavor : group->image) = *text;
@@ -127,11 +142,14 @@ std::optional<resource_kind> parse_resource_kind(std::string_view text) {
 }
 
 std::variant<template_spec, std::vector<field_error>>
-apply_parameters(const template_spec& base, const deployment_parameters& params) {
+apply_parameters(const template_spec& base, const deployment_parameters& params,
+                 const template_limits& limits) {
   auto spec = base;
   std::vector<field_error> errors;
   for (const auto& [name, value] : params) apply_parameter(spec, name, value, errors);
   if (!errors.empty()) return errors;
+  if (auto too_big = check_template_size(spec, limits, "template.vm_config"); !too_big.empty())
+    return too_big;
   return spec;
 }
 

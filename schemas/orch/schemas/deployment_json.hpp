@@ -87,11 +87,13 @@ struct create_deployment_request {
 };
 
 /// Parses and checks a `POST /deployments` body: `name` (1..63 characters: lower-case letters,
-/// digits and `-`, starting with a letter), `template` (non-empty string or a template object,
-/// checked like `POST /templates`), `cloud_region` (non-empty string), optional `parameters`
-/// (an object of integers and strings); unknown members are refused. Every bad field is
-/// reported at once. Whether the region is configured and the parameters fit the template is
-/// the caller's check (`apply_parameters`).
+/// digits and `-`, starting with a letter), `template` (a name or id of at most 255
+/// characters, or a template object checked like `POST /templates`), `cloud_region` (1..255
+/// characters), optional `parameters` (an object of integers and strings, names of at most 64
+/// characters); unknown members are refused. Every bad field is reported at once. A body nested
+/// deeper than `max_json_depth` is a `malformed_request`, refused before it is parsed. Whether
+/// the region is configured, the parameters fit the template and the result fits the size
+/// limits is the caller's check (`apply_parameters`).
 std::variant<create_deployment_request, request_error>
 parse_create_deployment(std::string_view body);
 

@@ -11,6 +11,7 @@
 
 #include "orch/errc.hpp"
 #include "orch/template_spec.hpp"
+#include "orch/template_validation.hpp"
 
 namespace orch::schemas {
 
@@ -24,14 +25,27 @@ struct request_error {
   std::vector<field_error> errors;
 };
 
+/// Deepest nesting of arrays and objects a request body may have; a template needs 5.
+inline constexpr int max_json_depth = 32;
+
+/// `true` if an array or object in `json` nests deeper than `max_depth` levels (the outermost
+/// value is level 1). A linear scan that builds nothing, so that a hostile body is refused
+/// before a document that deep exists. Brackets inside strings do not count.
+bool exceeds_json_depth(std::string_view json, int max_depth = max_json_depth) noexcept;
+
+/// The 400 for a body that `exceeds_json_depth`, naming the limit.
+request_error too_deep_error(int max_depth = max_json_depth);
+
 /// The JSON Schema (draft-04) of a template, as embedded at build time.
 std::string_view template_schema_document();
 
 /// Parses and validates a template body (API.md, "Templates"): JSON syntax, then structure
 /// (types, ranges, required and unknown fields, as `template.schema.json` states), then the
-/// semantic rules of `validate_template`. Reports every bad field at once, each field once per
-/// message, in document order.
-std::variant<template_spec, request_error> parse_template(std::string_view body);
+/// semantic rules of `validate_template` with `limits`. Reports every bad field at once, each
+/// field once per message, in document order. A body nested deeper than `max_json_depth` is
+/// a `malformed_request`, refused before it is parsed.
+std::variant<template_spec, request_error> parse_template(std::string_view body,
+                                                          const template_limits& limits = {});
 
 /// Structural checks and conversion of an already parsed template object; `errors` receives
 /// every structural problem and the result holds whatever was well-formed. No semantic checks.

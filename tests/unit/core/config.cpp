@@ -262,6 +262,40 @@ BOOST_AUTO_TEST_CASE(every_malformed_value_is_reported_in_one_line) {
   BOOST_TEST(detail.find('\n') == std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(abuse_limits_have_defaults_and_bounds) {
+  auto env = minimal_serve();
+  auto defaults = orch::parse_config(env);
+  BOOST_REQUIRE(defaults);
+  BOOST_TEST(defaults->http.max_header_bytes == 16384u);
+  BOOST_TEST(defaults->http.max_connections == 10000u);
+  BOOST_TEST(defaults->http.auth_failures_per_minute == 20);
+  BOOST_TEST(defaults->deployment.limits.max_vm_groups == 50);
+  BOOST_TEST(defaults->deployment.limits.max_vms == 1000);
+  env["MAX_HEADER_BYTES"] = "4096";
+  env["API_MAX_CONNECTIONS"] = "64";
+  env["AUTH_FAILURES_PER_MINUTE"] = "3";
+  env["MAX_VM_GROUPS_PER_DEPLOYMENT"] = "5";
+  env["MAX_VMS_PER_DEPLOYMENT"] = "25";
+  auto cfg = orch::parse_config(env);
+  BOOST_REQUIRE(cfg);
+  BOOST_TEST(cfg->http.max_header_bytes == 4096u);
+  BOOST_TEST(cfg->http.max_connections == 64u);
+  BOOST_TEST(cfg->http.auth_failures_per_minute == 3);
+  BOOST_TEST(cfg->deployment.limits.max_vm_groups == 5);
+  BOOST_TEST(cfg->deployment.limits.max_vms == 25);
+  env["MAX_HEADER_BYTES"] = "1023";
+  env["API_MAX_CONNECTIONS"] = "0";
+  env["AUTH_FAILURES_PER_MINUTE"] = "many";
+  env["MAX_VM_GROUPS_PER_DEPLOYMENT"] = "10001";
+  env["MAX_VMS_PER_DEPLOYMENT"] = "-1";
+  BOOST_TEST(failure(env)
+             == "MAX_HEADER_BYTES must be an integer 1024..1048576 (got \"1023\"); "
+                "API_MAX_CONNECTIONS must be an integer 1..1000000 (got \"0\"); "
+                "AUTH_FAILURES_PER_MINUTE must be an integer 1..1000000 (got \"many\"); "
+                "MAX_VM_GROUPS_PER_DEPLOYMENT must be an integer 1..10000 (got \"10001\"); "
+                "MAX_VMS_PER_DEPLOYMENT must be an integer 1..1000000 (got \"-1\")");
+}
+
 BOOST_AUTO_TEST_CASE(ports_are_bounded) {
   auto env = minimal_serve();
   env["API_PORT"] = "65535";

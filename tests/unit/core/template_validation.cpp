@@ -46,6 +46,22 @@ BOOST_AUTO_TEST_CASE(the_api_example_is_valid) {
   BOOST_TEST(errors.empty());
 }
 
+BOOST_AUTO_TEST_CASE(the_size_limits_bound_groups_and_total_vms) {
+  auto spec = example(); // 3 groups, 6 VMs
+  BOOST_TEST(orch::validate_template(spec, {3, 6}).empty());
+  auto errors = orch::validate_template(spec, {2, 5});
+  BOOST_TEST(fields(errors) == (strings{"vm_config", "vm_config"}));
+  BOOST_TEST(errors[0].message == "has 3 VM groups; at most 2 are allowed");
+  BOOST_TEST(errors[1].message == "asks for 6 VMs in total; at most 5 are allowed");
+  // The defaults: 50 groups, 1000 VMs.
+  spec.vm_config.clear();
+  for (int i = 0; i < 51; ++i)
+    spec.vm_config.emplace_back("g" + std::to_string(i), orch::vm_group_spec{"f", "i", 20, {}, {}});
+  BOOST_TEST(message_of(orch::validate_template(spec), "vm_config")
+             == "has 51 VM groups; at most 50 are allowed");
+  BOOST_TEST(orch::check_template_size(spec, {}, "template.vm_config").size() == 2u);
+}
+
 BOOST_AUTO_TEST_CASE(group_names_follow_the_rule) {
   BOOST_TEST(orch::is_valid_group_name("web"));
   BOOST_TEST(orch::is_valid_group_name("a"));
@@ -91,7 +107,7 @@ BOOST_AUTO_TEST_CASE(count_bounds_are_inclusive) {
   auto spec = example();
   spec.vm_config[0].second.count = 0;
   spec.vm_config[1].second.count = 1000;
-  BOOST_TEST(orch::validate_template(spec).empty());
+  BOOST_TEST(orch::validate_template(spec, {50, 1001}).empty());
   spec.vm_config[0].second.count = -1;
   spec.vm_config[1].second.count = 1001;
   auto errors = orch::validate_template(spec);

@@ -211,4 +211,34 @@ BOOST_AUTO_TEST_CASE(bad_create_requests_report_every_field) {
   BOOST_TEST((std::get<schemas::request_error>(not_object).code == errc::malformed_request));
 }
 
+BOOST_AUTO_TEST_CASE(create_requests_bound_every_string_and_the_nesting) {
+  auto res = schemas::parse_create_deployment(
+    R"({"name":"my-app","template":")" + std::string(256, 't') + R"(","cloud_region":")"
+    + std::string(256, 'r') + R"(","parameters":{")" + std::string(65, 'p') + R"(":1}})");
+  BOOST_REQUIRE(std::holds_alternative<schemas::request_error>(res));
+  const auto& err = std::get<schemas::request_error>(res);
+  BOOST_TEST((err.code == errc::invalid_spec));
+  BOOST_REQUIRE(err.errors.size() == 3u);
+  BOOST_TEST((err.errors[0] == field_error{"template", "must be at most 255 characters"}));
+  BOOST_TEST((err.errors[1] == field_error{"cloud_region", "must be at most 255 characters"}));
+  BOOST_TEST((err.errors[2] == field_error{"parameters", "names must be at most 64 characters"}));
+  auto deep = schemas::parse_create_deployment(R"({"name":"a","parameters":)" + std::string(40, '[')
+                                               + std::string(40, ']') + "}");
+  BOOST_REQUIRE(std::holds_alternative<schemas::request_error>(deep));
+  BOOST_TEST((std::get<schemas::request_error>(deep).code == errc::malformed_request));
+  BOOST_TEST(std::get<schemas::request_error>(deep).detail.find("32 levels") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(an_inline_template_is_size_checked_after_its_parameters) {
+  // 60 groups exceed the default limit, but parameters are yet to be applied.
+  std::string groups;
+  for (int i = 0; i < 60; ++i)
+    groups += (i == 0 ? "" : ",") + std::string{"\"g"} + std::to_string(i)
+              + R"(":{"flavor":"f","image":"i","count":1})";
+  auto res = schemas::parse_create_deployment(
+    R"({"name":"my-app","cloud_region":"RegionOne","template":{"name":"t","vm_config":{)" + groups
+    + R"(},"network_config":{"cidr":"10.0.0.0/16"}}})");
+  BOOST_TEST(std::holds_alternative<schemas::create_deployment_request>(res));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -13,13 +13,13 @@ using namespace orch;
 namespace {
 
 template_spec desired(const deployment_parameters& params) {
-  auto res = apply_parameters(testing::three_tier(), params);
+  auto res = apply_parameters(testing::three_tier(), params, {});
   BOOST_REQUIRE(std::holds_alternative<template_spec>(res));
   return std::get<template_spec>(res);
 }
 
 std::vector<field_error> refused(const deployment_parameters& params) {
-  auto res = apply_parameters(testing::three_tier(), params);
+  auto res = apply_parameters(testing::three_tier(), params, {});
   BOOST_REQUIRE(std::holds_alternative<std::vector<field_error>>(res));
   return std::get<std::vector<field_error>>(res);
 }
@@ -63,7 +63,7 @@ BOOST_AUTO_TEST_CASE(parameters_override_count_flavor_and_image) {
 BOOST_AUTO_TEST_CASE(group_names_with_underscores_take_the_last_underscore) {
   auto base = testing::three_tier();
   base.vm_config[0].first = "web_tier";
-  auto res = apply_parameters(base, {{"web_tier_count", int64_t{0}}});
+  auto res = apply_parameters(base, {{"web_tier_count", int64_t{0}}}, {});
   BOOST_REQUIRE(std::holds_alternative<template_spec>(res));
   BOOST_TEST(std::get<template_spec>(res).vm_config[0].second.count == 0);
 }
@@ -81,6 +81,38 @@ BOOST_AUTO_TEST_CASE(bad_parameters_are_each_reported) {
     (errors[0] == field_error{"parameters.app_count", "must not be below the group's min_count"}));
   BOOST_TEST(errors[1].field == "parameters.cache_count");
   BOOST_TEST(errors[1].message == "unknown parameter");
+}
+
+BOOST_AUTO_TEST_CASE(a_flavor_or_image_parameter_is_at_most_255_characters) {
+  BOOST_TEST(desired({{"web_flavor", std::string(255, 'f')}}).vm_config[0].second.flavor.size()
+             == 255u);
+  auto errors = refused({{"web_image", std::string(256, 'i')}});
+  BOOST_REQUIRE(errors.size() == 1u);
+  BOOST_TEST(errors[0].field == "parameters.web_image");
+  BOOST_TEST(errors[0].message == "must be at most 255 characters");
+}
+
+BOOST_AUTO_TEST_CASE(the_resolved_template_must_fit_the_size_limits) {
+  auto base = testing::three_tier();
+  template_limits limits;
+  limits.max_vms = 10;
+  int before = 0;
+  for (const auto& [name, group] : base.vm_config) before += group.count;
+  BOOST_REQUIRE(before <= 10);
+  // Fits as stored; a parameter multiplies one group past the total.
+  BOOST_TEST(std::holds_alternative<template_spec>(apply_parameters(base, {}, limits)));
+  auto res = apply_parameters(base, {{"web_count", int64_t{20}}}, limits);
+  BOOST_REQUIRE(std::holds_alternative<std::vector<field_error>>(res));
+  auto errors = std::get<std::vector<field_error>>(res);
+  BOOST_REQUIRE(errors.size() == 1u);
+  BOOST_TEST(errors[0].field == "template.vm_config");
+  BOOST_TEST(errors[0].message.find("at most 10") != std::string::npos, errors[0].message);
+  // Too many groups, whatever the counts.
+  limits = template_limits{2, 1000};
+  res = apply_parameters(base, {}, limits);
+  BOOST_REQUIRE(std::holds_alternative<std::vector<field_error>>(res));
+  BOOST_TEST(std::get<std::vector<field_error>>(res)[0].message
+             == "has 3 VM groups; at most 2 are allowed");
 }
 
 BOOST_AUTO_TEST_CASE(cloud_names_are_deterministic) {

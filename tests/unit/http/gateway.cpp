@@ -75,13 +75,13 @@ struct gateway_fixture {
   }
 
   response call(bhttp::verb method, std::string target, header_list headers = {},
-                std::string body = {}) {
+                std::string body = {}, std::string address = "127.0.0.1") {
     request req{method, target, 11};
     for (auto& [name, value] : headers) req.set(name, value);
     req.body() = std::move(body);
     req.prepare_payload();
     std::optional<response> got;
-    uut(std::move(req), request_context{"127.0.0.1", {}, {}, false},
+    uut(std::move(req), request_context{std::move(address), {}, {}, false},
         responder{[&](response res) { got = std::move(res); }});
     BOOST_REQUIRE(got.has_value());
     return std::move(*got);
@@ -333,6 +333,33 @@ BOOST_AUTO_TEST_CASE(serves_through_the_http_server) {
   BOOST_TEST(res["X-Request-ID"] == "e2e-1");
   BOOST_TEST(client.get("/health").result() == bhttp::status::ok);
   srv.stop();
+}
+
+BOOST_AUTO_TEST_CASE(an_address_that_fails_to_authenticate_too_often_gets_429_even_with_a_key) {
+  const std::string guesser = "192.0.2.7";
+  for (int i = 0; i < 20; ++i) {
+    auto res = call(bhttp::verb::get, "/templates", key("guess"), {}, guesser);
+    BOOST_TEST_REQUIRE(res.result_int() == 401);
+  }
+  now += 15s;
+  auto blocked = call(bhttp::verb::get, "/templates", key(read_key), {}, guesser);
+  BOOST_TEST(blocked.result_int() == 429);
+  BOOST_TEST(blocked[bhttp::field::retry_after] == "45");
+  BOOST_TEST(blocked[bhttp::field::content_type] == "application/problem+json");
+  auto doc = parse(blocked.body());
+  BOOST_TEST(doc["detail"].GetString()
+             == std::string{"too many failed authentications from this address; retry later"});
+  BOOST_TEST(doc["request_id"].GetString() == blocked["X-Request-ID"]);
+  // Other addresses, and open routes, are served meanwhile.
+  BOOST_TEST(call(bhttp::verb::get, "/templates", key(read_key), {}, "192.0.2.8").result_int()
+             == 200);
+  BOOST_TEST(call(bhttp::verb::get, "/health", {}, {}, guesser).result_int() == 200);
+  auto text = metrics();
+  BOOST_TEST(text.find("api_auth_failures_total 20") != std::string::npos, text);
+  BOOST_TEST(text.find("api_auth_blocked_total 1") != std::string::npos, text);
+  // Once the minute is over, the valid key works again.
+  now += 45s;
+  BOOST_TEST(call(bhttp::verb::get, "/templates", key(read_key), {}, guesser).result_int() == 200);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

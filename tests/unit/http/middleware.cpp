@@ -1,3 +1,4 @@
+#include "orch/http/auth_failure_limiter.hpp"
 #include "orch/http/authenticator.hpp"
 #include "orch/http/content_type.hpp"
 #include "orch/http/cors_policy.hpp"
@@ -266,6 +267,59 @@ BOOST_AUTO_TEST_CASE(rate_limit_keeps_one_bucket_per_key) {
   BOOST_TEST(uut.take("a").allowed);
   BOOST_TEST(!uut.take("a").allowed);
   BOOST_TEST(uut.take("b").allowed);
+}
+
+// -- failed authentications ---------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(auth_failures_block_an_address_until_its_window_ends) {
+  manual_clock clock;
+  orch::http::auth_failure_limiter uut{3, clock.fn()};
+  BOOST_TEST(uut.blocked_for("10.0.0.1") == 0);
+  BOOST_TEST(!uut.record_failure("10.0.0.1"));
+  clock.now += 10s;
+  BOOST_TEST(!uut.record_failure("10.0.0.1"));
+  BOOST_TEST(uut.blocked_for("10.0.0.1") == 0);
+  clock.now += 10s;
+  BOOST_TEST(uut.record_failure("10.0.0.1"));    // the third within the minute blocks
+  BOOST_TEST(!uut.record_failure("10.0.0.1"));   // already blocked: reported once
+  BOOST_TEST(uut.blocked_for("10.0.0.1") == 40); // the window opened 20 s ago
+  BOOST_TEST(uut.blocked_for("10.0.0.2") == 0);  // other addresses are not affected
+  clock.now += 39s + 500ms;
+  BOOST_TEST(uut.blocked_for("10.0.0.1") == 1);
+  clock.now += 500ms;
+  BOOST_TEST(uut.blocked_for("10.0.0.1") == 0);
+  // A new window starts from zero.
+  BOOST_TEST(!uut.record_failure("10.0.0.1"));
+  BOOST_TEST(uut.blocked_for("10.0.0.1") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(auth_failures_spread_over_windows_never_block) {
+  manual_clock clock;
+  orch::http::auth_failure_limiter uut{3, clock.fn()};
+  for (int i = 0; i < 10; ++i) {
+    uut.record_failure("10.0.0.1");
+    uut.record_failure("10.0.0.1");
+    BOOST_TEST(uut.blocked_for("10.0.0.1") == 0);
+    clock.now += 61s;
+  }
+}
+
+BOOST_AUTO_TEST_CASE(auth_failures_keep_bounded_memory) {
+  manual_clock clock;
+  orch::http::auth_failure_limiter uut{2, clock.fn(), 100};
+  for (int i = 0; i < 1000; ++i) {
+    uut.record_failure("10.1." + std::to_string(i / 256) + "." + std::to_string(i % 256));
+    BOOST_TEST_REQUIRE(uut.tracked() <= 100u);
+  }
+  // The newest addresses are the ones remembered.
+  uut.record_failure("10.1.3.231"); // i = 999
+  BOOST_TEST(uut.blocked_for("10.1.3.231") > 0);
+  uut.record_failure("10.1.0.0"); // i = 0, forgotten: a fresh window
+  BOOST_TEST(uut.blocked_for("10.1.0.0") == 0);
+  // Ended windows are dropped as time passes.
+  clock.now += 61s;
+  uut.blocked_for("anyone");
+  BOOST_TEST(uut.tracked() == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -77,14 +77,41 @@ BOOST_AUTO_TEST_CASE(passes_headers_through) {
 }
 
 BOOST_AUTO_TEST_CASE(answers_the_servers_own_errors_as_problems) {
-  auto res = orch::http::make_server_error_response(bhttp::status::payload_too_large,
-                                                    "request body too large", 10);
+  auto res = orch::http::make_server_error_response(
+    {bhttp::status::request_header_fields_too_large, "request header too large", 10, {}, {}});
   BOOST_TEST(res.version() == 10u);
   BOOST_TEST(res[bhttp::field::content_type] == "application/problem+json");
   auto doc = parse(res.body());
-  BOOST_TEST(doc["status"].GetInt() == 413);
-  BOOST_TEST(doc["detail"].GetString() == "request body too large");
+  BOOST_TEST(doc["status"].GetInt() == 431);
+  BOOST_TEST(doc["detail"].GetString() == "request header too large");
   BOOST_TEST(!doc.HasMember("instance"));
+  // Every problem has a request id, the header was never read: a fresh one.
+  BOOST_REQUIRE(doc.HasMember("request_id"));
+  std::string id = doc["request_id"].GetString();
+  BOOST_TEST(id.size() == 36u);
+  BOOST_TEST(res["X-Request-ID"] == id);
+}
+
+BOOST_AUTO_TEST_CASE(a_server_error_keeps_the_clients_request_id_and_target) {
+  auto res = orch::http::make_server_error_response({bhttp::status::payload_too_large,
+                                                     "request body too large", 11, "client-42",
+                                                     "/templates?x=1"});
+  auto doc = parse(res.body());
+  BOOST_TEST(doc["status"].GetInt() == 413);
+  BOOST_TEST(doc["request_id"].GetString() == "client-42");
+  BOOST_TEST(doc["instance"].GetString() == "/templates");
+  BOOST_TEST(res["X-Request-ID"] == "client-42");
+  // An id that could forge a header or a log line is replaced.
+  auto forged = orch::http::make_server_error_response(
+    {bhttp::status::payload_too_large, "request body too large", 11, "a b\"c", {}});
+  BOOST_TEST(parse(forged.body())["request_id"].GetString() != std::string{"a b\"c"});
+}
+
+BOOST_AUTO_TEST_CASE(a_refused_connection_is_told_when_to_retry) {
+  auto res = orch::http::make_server_error_response(
+    {bhttp::status::service_unavailable, "too many connections; retry later", 11, {}, {}});
+  BOOST_TEST(res.result_int() == 503);
+  BOOST_TEST(!res[bhttp::field::retry_after].empty());
 }
 
 BOOST_AUTO_TEST_CASE(maps_each_domain_error_to_its_status) {

@@ -3,12 +3,15 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <boost/test/unit_test.hpp>
 
+#include "orch/http/problem.hpp"
 #include "orch/testing/http_client.hpp"
 #include "orch/testing/printers.hpp"
 
@@ -133,8 +136,8 @@ BOOST_AUTO_TEST_CASE(answers_garbage_with_400_and_closes) {
 
 BOOST_AUTO_TEST_CASE(uses_the_configured_error_response) {
   auto cfg = test_config();
-  cfg.error_response = [](bhttp::status status, const std::string&, unsigned version) {
-    auto res = response{status, version};
+  cfg.error_response = [](const orch::http::server_error& err) {
+    auto res = response{err.status, err.version};
     res.set(bhttp::field::content_type, "application/problem+json");
     res.body() = "{}";
     return res;
@@ -403,6 +406,73 @@ BOOST_AUTO_TEST_CASE(hooks_run_innermost_first) {
   auto inner = outer.with_hook([&](response&) { order += "inner "; });
   inner(response{bhttp::status::ok, 11});
   BOOST_TEST(order == "inner outer ");
+}
+
+BOOST_AUTO_TEST_CASE(answers_a_header_over_the_limit_with_431_and_a_request_id) {
+  std::atomic<int> calls = 0;
+  auto cfg = test_config();
+  cfg.max_header_bytes = 1024;
+  cfg.error_response = orch::http::make_server_error_response;
+  running srv{[&](request&& req, const request_context& ctx, responder respond) {
+                ++calls;
+                echo_target(std::move(req), ctx, std::move(respond));
+              },
+              cfg};
+  for (auto head : {"GET / HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(2000, 'b') + "\r\n\r\n",
+                    "GET /" + std::string(2000, 'u') + " HTTP/1.1\r\nHost: t\r\n\r\n"}) {
+    raw_socket sock{"127.0.0.1", srv.uut.port()};
+    sock.send(head);
+    auto received = sock.read_until_close();
+    BOOST_TEST(received.starts_with("HTTP/1.1 431"), received);
+    BOOST_TEST(received.find("X-Request-ID: ") != std::string::npos, received);
+    BOOST_TEST(received.find("\"request_id\":\"") != std::string::npos, received);
+    BOOST_TEST(received.find("application/problem+json") != std::string::npos, received);
+  }
+  BOOST_TEST(calls.load() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_413_carries_the_clients_request_id) {
+  auto cfg = test_config();
+  cfg.error_response = orch::http::make_server_error_response;
+  running srv{echo_target, cfg};
+  http_client client{"127.0.0.1", srv.uut.port()};
+  auto res = client.request(bhttp::verb::post, "/upload", std::string(2048, 'x'),
+                            {{"X-Request-ID", "req-413"}});
+  BOOST_TEST(res.result() == bhttp::status::payload_too_large);
+  BOOST_TEST(res["X-Request-ID"] == "req-413");
+  BOOST_TEST(res.body().find("\"request_id\":\"req-413\"") != std::string::npos, res.body());
+  BOOST_TEST(res.body().find("\"instance\":\"/upload\"") != std::string::npos, res.body());
+}
+
+BOOST_AUTO_TEST_CASE(refuses_connections_over_the_cap_with_503_and_serves_again_below_it) {
+  std::atomic<int> refused = 0;
+  auto cfg = test_config();
+  cfg.max_connections = 3;
+  cfg.on_connection_refused = [&] { ++refused; };
+  running srv{echo_target, cfg};
+  http_client kept{"127.0.0.1", srv.uut.port()};
+  BOOST_TEST(kept.get("/a").result() == bhttp::status::ok);
+  std::vector<std::unique_ptr<raw_socket>> idle;
+  for (int i = 0; i < 2; ++i)
+    idle.push_back(std::make_unique<raw_socket>("127.0.0.1", srv.uut.port()));
+  for (int i = 0; i < 50 && srv.uut.connections() < 3; ++i) std::this_thread::sleep_for(10ms);
+  BOOST_TEST_REQUIRE(srv.uut.connections() == 3u);
+  for (int i = 0; i < 3; ++i) {
+    raw_socket extra{"127.0.0.1", srv.uut.port()};
+    // Nothing sent: the refusal does not wait for a request.
+    auto received = extra.read_until_close();
+    BOOST_TEST(received.starts_with("HTTP/1.1 503"), received);
+    BOOST_TEST(received.find("Retry-After: ") != std::string::npos, received);
+  }
+  BOOST_TEST(refused.load() == 3);
+  BOOST_TEST(srv.uut.connections() == 3u);
+  // The connections within the cap are unaffected.
+  BOOST_TEST(kept.get("/b").body() == "/b");
+  idle.clear();
+  for (int i = 0; i < 100 && srv.uut.connections() > 1; ++i) std::this_thread::sleep_for(10ms);
+  BOOST_TEST(srv.uut.connections() == 1u);
+  http_client next{"127.0.0.1", srv.uut.port()};
+  BOOST_TEST(next.get("/c").body() == "/c");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -125,11 +125,38 @@ BOOST_AUTO_TEST_CASE(a_body_that_is_not_json_is_a_400) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(deeply_nested_bodies_do_not_exhaust_the_stack) {
+BOOST_AUTO_TEST_CASE(deeply_nested_bodies_are_refused_before_parsing) {
   constexpr size_t depth = 500000;
   auto body = R"({"name": "a", "x": )" + std::string(depth, '[') + std::string(depth, ']') + "}";
-  auto got = problems(body);
-  BOOST_TEST(got.front() == "x: unknown field");
+  auto err = invalid(body);
+  BOOST_TEST(to_string(err.code) == "malformed_request");
+  BOOST_TEST(err.detail == "body nests arrays and objects deeper than 32 levels");
+  // At the limit, the body is parsed and judged on its fields.
+  auto at_limit = R"({"name": "a", "x": )" + std::string(31, '[') + std::string(31, ']') + "}";
+  BOOST_TEST(problems(at_limit).front() == "x: unknown field");
+}
+
+BOOST_AUTO_TEST_CASE(depth_counts_brackets_outside_strings_only) {
+  using orch::schemas::exceeds_json_depth;
+  BOOST_TEST(!exceeds_json_depth(R"({"a":[{"b":[]}]})", 4));
+  BOOST_TEST(exceeds_json_depth(R"({"a":[{"b":[[]]}]})", 4));
+  BOOST_TEST(!exceeds_json_depth(R"({"a":"[[[[[[{{{{"})", 1));
+  BOOST_TEST(!exceeds_json_depth(R"({"a":"\"[[[[\\"})", 1));
+  BOOST_TEST(exceeds_json_depth(R"({"a":"\\", "b":[]})", 1));
+}
+
+BOOST_AUTO_TEST_CASE(templates_over_the_size_limits_are_422) {
+  orch::template_limits limits{2, 4};
+  auto result = orch::schemas::parse_template(example, limits);
+  BOOST_REQUIRE(std::holds_alternative<request_error>(result));
+  const auto& err = std::get<request_error>(result);
+  BOOST_TEST(to_string(err.code) == "invalid_spec");
+  BOOST_REQUIRE(err.errors.size() == 2u);
+  BOOST_TEST(err.errors[0].field == "vm_config");
+  BOOST_TEST(err.errors[0].message == "has 3 VM groups; at most 2 are allowed");
+  BOOST_TEST(err.errors[1].message == "asks for 6 VMs in total; at most 4 are allowed");
+  BOOST_TEST(std::holds_alternative<orch::template_spec>(
+    orch::schemas::parse_template(example, orch::template_limits{3, 6})));
 }
 
 BOOST_AUTO_TEST_CASE(names_with_every_allowed_character_pass_the_schema_too) {
