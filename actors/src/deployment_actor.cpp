@@ -501,7 +501,7 @@ void give_up_operation(self_ptr self) {
     deployment_event{0, now, operation_finished{operation_status::failed, error}},
     deployment_event{0, now, status_changed{status, deployment_status::failed}},
   };
-  st.fsm.emplace(fold(st.committed, events));
+  st.fsm.emplace(fold(st.committed, events), st.ctx->cfg.installation_id);
   for (auto& ev : events) {
     st.backlog.push_back(record_event{std::move(ev)});
     ++st.records_queued;
@@ -516,7 +516,7 @@ void on_loaded(self_ptr self, persistence::stored_history hist) {
   st.committed = fold(std::move(hist.snapshot), hist.tail);
   st.committed.epoch = st.epoch;
   st.events_since_snapshot = static_cast<int64_t>(hist.tail.size());
-  st.fsm.emplace(st.committed);
+  st.fsm.emplace(st.committed, st.ctx->cfg.installation_id);
   st.has_cloud = st.ctx->cloud_for(st.committed.cloud_region) != nullptr;
   st.ph = deployment_state::phase::running;
   if (st.give_up) {

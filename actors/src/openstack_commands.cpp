@@ -167,12 +167,12 @@ private:
       case resource_kind::router: return client_.find_routers_by_tags(c.tags, answer);
       case resource_kind::server: {
         server_filters filters;
-        filters.tags = c.tags;
+        filters.tags = identity_tags(c.tags);
         return client_.list_servers_detail(filters, answer);
       }
       case resource_kind::volume: {
         volume_filters filters;
-        filters.metadata = tags_to_metadata(c.tags);
+        filters.metadata = tags_to_metadata(identity_tags(c.tags));
         return client_.list_volumes(filters, answer);
       }
       default:
@@ -232,7 +232,7 @@ private:
         done(create_result{kind, logical, id, {}});
       });
     };
-    find(tags, [=](auto found) {
+    find(identity_tags(tags), [=](auto found) {
       if (!found) return fail(done, kind, logical, found.error());
       if (!found->empty()) return done(create_result{kind, logical, found->front().id, {}});
       self->find_untagged(coll, name, description, [=](result<std::optional<std::string>> left) {
@@ -340,9 +340,10 @@ private:
     client_.list_ports(filter, [self = shared_from_this(), network_id, subnet_id, name, tags,
                                 cb](result<std::vector<port>> ports) {
       if (!ports) return cb(ports.error());
+      auto identity = identity_tags(tags);
       for (const auto& p : *ports)
         if (p.name == name && p.device_id.empty() && has_fixed_ip_on(p, subnet_id)
-            && std::all_of(tags.begin(), tags.end(), [&](const std::string& tag) {
+            && std::all_of(identity.begin(), identity.end(), [&](const std::string& tag) {
                  return std::find(p.tags.begin(), p.tags.end(), tag) != p.tags.end();
                }))
           return cb(p.id);
@@ -398,7 +399,7 @@ private:
     auto logical = c.logical_name;
     auto kind = resource_kind::server;
     server_filters filters;
-    filters.tags = c.spec.tags;
+    filters.tags = identity_tags(c.spec.tags);
     auto spec = c.spec;
     auto subnet_id = c.subnet_id;
     client_.list_servers_detail(filters, [=](result<std::vector<server>> found) mutable {
@@ -512,7 +513,7 @@ private:
     auto kind = resource_kind::volume;
     auto spec = c.spec;
     volume_filters filters;
-    filters.metadata = spec.metadata;
+    filters.metadata = identity_metadata(spec.metadata);
     client_.list_volumes(filters, [=](result<std::vector<volume>> found) {
       if (!found) return fail(done, kind, logical, found.error());
       for (const auto& v : *found)

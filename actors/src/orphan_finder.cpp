@@ -48,6 +48,8 @@ struct candidate {
   std::string id;
   std::string name;
   std::string owner;
+  /// Carries no installation mark (made before installation ids existed).
+  bool unmarked = false;
 };
 
 using candidates = std::vector<candidate>;
@@ -122,12 +124,28 @@ private:
     return std::nullopt;
   }
 
+  /// The installation mark in `tags`: its value, `""` if there is none.
+  std::string installation_of(const std::vector<std::string>& tags) const {
+    auto prefix = cfg_.installation_key + "=";
+    for (const auto& tag : tags)
+      if (tag.compare(0, prefix.size(), prefix) == 0) return tag.substr(prefix.size());
+    return {};
+  }
+
+  /// Whether a resource with this installation mark may belong to us. Without an id of our
+  /// own (tests), every mark is taken for ours.
+  bool may_be_ours(const std::string& installation) const {
+    return installation.empty() || cfg_.installation_id.empty()
+           || installation == cfg_.installation_id;
+  }
+
   /// Adds every element of `xs` that carries an ownership tag to `out`.
   template <class T>
   void add_tagged(orphan_kind kind, const std::vector<T>& xs, candidates& out) const {
     for (const auto& x : xs)
-      if (auto owner = owner_of(x.tags))
-        out.push_back(candidate{kind, x.id, x.name, std::move(*owner)});
+      if (auto owner = owner_of(x.tags); owner && may_be_ours(installation_of(x.tags)))
+        out.push_back(
+          candidate{kind, x.id, x.name, std::move(*owner), installation_of(x.tags).empty()});
   }
 
   /// A step listing one Neutron collection or Nova's servers through `list_fn`.
@@ -156,8 +174,13 @@ private:
         if (!xs) return next(xs.error());
         for (const auto& v : *xs)
           if (auto i = v.metadata.find(self->cfg_.owner_key);
-              i != v.metadata.end() && !i->second.empty())
-            out->push_back(candidate{orphan_kind::volume, v.id, v.name, i->second});
+              i != v.metadata.end() && !i->second.empty()) {
+            auto mark = v.metadata.find(self->cfg_.installation_key);
+            auto installation = mark == v.metadata.end() ? std::string{} : mark->second;
+            if (self->may_be_ours(installation))
+              out->push_back(
+                candidate{orphan_kind::volume, v.id, v.name, i->second, installation.empty()});
+          }
         next(std::nullopt);
       });
     });
@@ -186,7 +209,11 @@ private:
         if (!verdict) return std::move(verdict.error());
         known = verdicts.emplace(c.owner, *verdict).first;
       }
-      if (known->second) result.push_back(orphan{c.kind, c.id, c.name, c.owner, *known->second});
+      // Unmarked and unknown here: possibly another installation's, so not ours to delete.
+      if (known->second
+          && !(c.unmarked && !cfg_.installation_id.empty()
+               && *known->second == orphan_reason::deployment_unknown))
+        result.push_back(orphan{c.kind, c.id, c.name, c.owner, *known->second});
     }
     return result;
   }

@@ -279,6 +279,17 @@ int run_serve() {
   }
   log->info("database schema at version {} ({} migration(s) applied)", report->schema_version,
             report->applied.size());
+  auto installation = cfg->installation_id;
+  if (installation.empty()) {
+    auto stored = orch::persistence::installation_id(db);
+    if (!stored) {
+      log->error("cannot read the installation id: {}", orch::error_detail(stored.error()));
+      return exit_failure;
+    }
+    installation = std::move(*stored);
+  }
+  log->info("installation {} (resources are tagged orch-installation={})", installation,
+            installation);
   auto stored_clouds = load_stored_clouds(db, *cfg);
   if (!stored_clouds) {
     log->error("cannot load the stored cloud regions: {}",
@@ -375,6 +386,7 @@ int run_serve() {
   // they go to the blocking pool.
   orch::actors::openstack_orphan_finder_config orphans_cfg;
   orphans_cfg.client = cloud_cfg.client;
+  orphans_cfg.installation_id = installation;
   auto orphans = orch::actors::make_openstack_orphan_finder(
     orphans_cfg, **transport, **transport, **transport,
     [&cloud_io](std::function<void()> fn) { boost::asio::post(cloud_io, std::move(fn)); },
@@ -400,6 +412,7 @@ int run_serve() {
   engine_cfg.store_workers = static_cast<std::size_t>(cfg->database.pool_size);
   engine_cfg.idle_timeout = cfg->deployment.idle_timeout;
   engine_cfg.max_active_deployments = static_cast<std::size_t>(cfg->deployment.max_active);
+  engine_cfg.installation_id = installation;
   // The watchdog fires only after the cloud side's own deadline has had its chance to answer.
   constexpr std::chrono::milliseconds grace{60'000};
   engine_cfg.deadlines.create = cloud_cfg.transient_retry_deadline + grace;

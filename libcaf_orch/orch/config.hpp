@@ -182,6 +182,10 @@ struct config {
   /// characters; stored secrets sealed by them still open until `orchestrator clouds reencrypt`.
   /// Never log them.
   std::vector<std::string> previous_secret_keys;
+  /// `ORCH_INSTALLATION_ID`: 1..64 of `[A-Za-z0-9._-]`, starting with a letter or digit; marks
+  /// every cloud resource this installation creates. Empty: the id drawn once and stored in
+  /// the database.
+  std::string installation_id;
 };
 
 /// Builds the configuration from `env` without reading the environment itself. Collects every

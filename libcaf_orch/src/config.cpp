@@ -1,6 +1,7 @@
 #include "orch/config.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <optional>
 #include <set>
@@ -489,6 +490,23 @@ void read_deployment(reader& in, deployment_config& out) {
   in.integer("MAX_VMS_PER_DEPLOYMENT", 1, 1'000'000, out.limits.max_vms);
 }
 
+void read_installation_id(reader& in, std::string& out) {
+  auto text = in.get("ORCH_INSTALLATION_ID");
+  if (!text) return;
+  auto id = trim(*text);
+  auto valid
+    = !id.empty() && id.size() <= 64 && std::isalnum(static_cast<unsigned char>(id[0]))
+      && std::all_of(id.begin(), id.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+         });
+  if (!valid)
+    in.problem("ORCH_INSTALLATION_ID must be 1..64 letters, digits, '.', '_' or '-', starting "
+               "with a letter or digit (got "
+               + shown(id) + ")");
+  else
+    out = std::string{id};
+}
+
 void read_secret_key(reader& in, std::string& out) {
   auto key = in.required("SECRET_KEY");
   if (!key) return;
@@ -584,6 +602,7 @@ caf::expected<config> parse_config(const env_map& env, config_use use) {
     read_ansible(in, result.ansible);
     read_cluster(in, result.cluster);
     read_deployment(in, result.deployment);
+    read_installation_id(in, result.installation_id);
   }
   if (!in.ok()) return make_error(errc::invalid_config, in.joined());
   return result;

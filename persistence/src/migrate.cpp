@@ -113,4 +113,15 @@ caf::expected<migration_report> migrate(pool& db) {
     });
 }
 
+caf::expected<std::string> installation_id(pool& db) {
+  return with_connection(db, "installation_id",
+                         [](pqxx::connection& conn) -> caf::expected<std::string> {
+                           pqxx::nontransaction tx{conn};
+                           auto rows = tx.exec("SELECT id FROM installation");
+                           if (rows.empty())
+                             return make_error(errc::internal, "the installation row is missing");
+                           return rows[0][0].as<std::string>();
+                         });
+}
+
 } // namespace orch::persistence

@@ -68,6 +68,8 @@ struct engine_config {
   std::chrono::milliseconds resume_sweep_interval{30'000};
   /// Lost answers of cloud commands (see `command_deadlines`).
   command_deadlines deadlines;
+  /// Marks every resource the engine creates (`orch-installation`); empty marks none.
+  std::string installation_id;
   /// Timeout of every request to a store actor.
   std::chrono::milliseconds store_timeout{60'000};
   /// A snapshot is written at every status change and every this many events.

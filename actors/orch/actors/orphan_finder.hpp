@@ -75,6 +75,12 @@ struct openstack_orphan_finder_config {
   openstack::client_config client;
   /// Ownership mark: Neutron and Nova tags `<key>=<deployment id>`, Cinder metadata `<key>`.
   std::string owner_key = "orch-deployment";
+  /// This installation's id (`orch-installation` mark). A resource marked with another
+  /// installation's id is never an orphan here. One without the mark (made before installation
+  /// ids existed) is ours only if its deployment is in our repository: an unknown deployment
+  /// may be another installation's.
+  std::string installation_id;
+  std::string installation_key = "orch-installation";
   /// How often a deleted server or volume is checked for being gone.
   std::chrono::milliseconds poll_interval{1'000};
   /// A deleted server or volume must be gone within this.

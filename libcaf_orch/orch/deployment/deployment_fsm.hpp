@@ -223,7 +223,8 @@ class deployment_fsm {
 public:
   /// Takes over `state` as stored. Every open intent in it is treated as unverified: `resume`
   /// and `start_delete` look it up by tag before acting on that resource.
-  explicit deployment_fsm(deployment_record state);
+  /// `installation` (see `installation_tag_key`) goes on every resource it creates.
+  explicit deployment_fsm(deployment_record state, std::string installation = {});
 
   /// The current state, including everything recorded so far.
   const deployment_record& state() const noexcept { return state_; }
@@ -310,6 +311,7 @@ private:
   std::string cloud_name(resource_kind kind, const std::string& logical) const;
 
   deployment_record state_;
+  std::string installation_;
   std::vector<planned> plan_;
   /// Logical name -> what its outstanding command does.
   std::map<std::string, step> pending_;

@@ -233,12 +233,29 @@ inline constexpr std::string_view deployment_tag_key = "orch-deployment";
 /// Tag or metadata key=value naming the logical resource.
 inline constexpr std::string_view resource_tag_key = "orch-resource";
 
-/// `orch-deployment=<id>` and `orch-resource=<logical>`.
-std::vector<std::string> ownership_tags(const uuid& deployment, std::string_view logical);
+/// Tag or metadata key=value naming the orchestrator installation that made the resource, so
+/// that two installations sharing a project never take each other's resources for orphans.
+inline constexpr std::string_view installation_tag_key = "orch-installation";
+
+/// `orch-deployment=<id>` and `orch-resource=<logical>`, and `orch-installation=<id>` unless
+/// `installation` is empty. The first two identify a resource (lookups by tag use only them,
+/// so resources made before installation ids existed are still found); the third is set on
+/// creates.
+std::vector<std::string> ownership_tags(const uuid& deployment, std::string_view logical,
+                                        std::string_view installation = {});
 
 /// The same marks as a metadata map, for Nova metadata and Cinder (which has no tags).
 std::map<std::string, std::string> ownership_metadata(const uuid& deployment,
-                                                      std::string_view logical);
+                                                      std::string_view logical,
+                                                      std::string_view installation = {});
+
+/// The marks of `tags` that identify a resource (`orch-deployment`, `orch-resource`), without
+/// the installation mark: what a lookup by tag filters on.
+std::vector<std::string> identity_tags(const std::vector<std::string>& tags);
+
+/// `identity_tags` for metadata.
+std::map<std::string, std::string>
+identity_metadata(const std::map<std::string, std::string>& metadata);
 
 /// The subnet a VM group is placed on: the subnet of its own name, else the first one; empty
 /// if the template has no subnet.

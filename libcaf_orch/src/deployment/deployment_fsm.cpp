@@ -49,8 +49,9 @@ std::string logical_name_of(const deployment_command& cmd) {
 
 // -- construction and plan ----------------------------------------------------------------
 
-deployment_fsm::deployment_fsm(deployment_record state)
-  : state_(std::move(state)), plan_(make_plan(state_.spec)) {
+deployment_fsm::deployment_fsm(deployment_record state, std::string installation)
+  : state_(std::move(state)), installation_(std::move(installation)),
+    plan_(make_plan(state_.spec)) {
   for (const auto& intent : state_.intents) unverified_.insert(intent.logical_name);
 }
 
@@ -136,7 +137,7 @@ deployment_command deployment_fsm::make_create(resource_kind kind,
                                                const std::string& logical) const {
   const auto& res = state_.resources;
   const auto& net = state_.spec.network_config;
-  auto tags = ownership_tags(state_.id, logical);
+  auto tags = ownership_tags(state_.id, logical, installation_);
   auto name = cloud_name(kind, logical);
   auto suffix = std::string{logical_suffix(kind, logical)};
   auto description = "orch deployment " + to_string(state_.id);
@@ -178,8 +179,8 @@ deployment_command deployment_fsm::make_server(const planned& p) const {
   spec.flavor_ref = group.flavor;
   spec.image_ref = group.image;
   spec.networks.push_back(openstack::server_nic{state_.resources.network_id, {}, {}});
-  spec.metadata = ownership_metadata(state_.id, p.logical_name);
-  spec.tags = ownership_tags(state_.id, p.logical_name);
+  spec.metadata = ownership_metadata(state_.id, p.logical_name, installation_);
+  spec.tags = ownership_tags(state_.id, p.logical_name, installation_);
   return create_server{p.logical_name, std::move(spec),
                        subnet_id(subnet_of_group(state_.spec, p.group))};
 }
@@ -191,7 +192,7 @@ deployment_command deployment_fsm::make_volume(const planned& p) const {
   spec.volume_type = vol.type;
   spec.name = cloud_name(p.kind, p.logical_name);
   spec.description = "orch deployment " + to_string(state_.id);
-  spec.metadata = ownership_metadata(state_.id, p.logical_name);
+  spec.metadata = ownership_metadata(state_.id, p.logical_name, installation_);
   return create_volume{p.logical_name, std::move(spec)};
 }
 

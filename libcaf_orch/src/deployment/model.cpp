@@ -207,15 +207,39 @@ std::string logical_name(resource_kind kind, std::string_view suffix) {
   return std::string{logical_prefixes.at(static_cast<size_t>(kind))} + std::string{suffix};
 }
 
-std::vector<std::string> ownership_tags(const uuid& deployment, std::string_view logical) {
-  return {std::string{deployment_tag_key} + "=" + to_string(deployment),
-          std::string{resource_tag_key} + "=" + std::string{logical}};
+std::vector<std::string> ownership_tags(const uuid& deployment, std::string_view logical,
+                                        std::string_view installation) {
+  std::vector<std::string> tags{std::string{deployment_tag_key} + "=" + to_string(deployment),
+                                std::string{resource_tag_key} + "=" + std::string{logical}};
+  if (!installation.empty())
+    tags.push_back(std::string{installation_tag_key} + "=" + std::string{installation});
+  return tags;
 }
 
 std::map<std::string, std::string> ownership_metadata(const uuid& deployment,
-                                                      std::string_view logical) {
-  return {{std::string{deployment_tag_key}, to_string(deployment)},
-          {std::string{resource_tag_key}, std::string{logical}}};
+                                                      std::string_view logical,
+                                                      std::string_view installation) {
+  std::map<std::string, std::string> metadata{
+    {std::string{deployment_tag_key}, to_string(deployment)},
+    {std::string{resource_tag_key}, std::string{logical}}};
+  if (!installation.empty())
+    metadata.emplace(std::string{installation_tag_key}, std::string{installation});
+  return metadata;
+}
+
+std::vector<std::string> identity_tags(const std::vector<std::string>& tags) {
+  std::vector<std::string> result;
+  auto prefix = std::string{installation_tag_key} + "=";
+  for (const auto& tag : tags)
+    if (tag.rfind(prefix, 0) != 0) result.push_back(tag);
+  return result;
+}
+
+std::map<std::string, std::string>
+identity_metadata(const std::map<std::string, std::string>& metadata) {
+  auto result = metadata;
+  result.erase(std::string{installation_tag_key});
+  return result;
 }
 
 std::string subnet_of_group(const template_spec& spec, std::string_view group) {

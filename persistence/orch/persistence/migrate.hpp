@@ -45,4 +45,9 @@ std::string file_name(const migration& m);
 /// rolled back, earlier ones stay).
 caf::expected<migration_report> migrate(pool& db);
 
+/// The id this installation drew once in its database (migration 0006), for the
+/// `orch-installation` mark. Errors: `errc::store_unavailable`, `errc::internal` before
+/// `migrate`.
+caf::expected<std::string> installation_id(pool& db);
+
 } // namespace orch::persistence

@@ -82,7 +82,7 @@ struct fixture {
     if (has(c, "GET", "/servers/detail"))
       return reply(200, R"({"servers": [)" + tagged("s-gone", owner(gone)) + ","
                           + tagged("s-unknown", unknown) + "," + tagged("s-live", owner(live)) + ","
-                          + tagged("s-none", "") + "]}");
+                          + tagged("s-none", "") + extra_servers + "]}");
     if (has(c, "GET", "/servers/") || has(c, "GET", "/volumes/v-")) return reply(404);
     if (has(c, "GET", "/volumes/detail"))
       return reply(
@@ -133,6 +133,8 @@ struct fixture {
   uuid gone;
   std::string unknown = "orch-deployment=" + to_string(uuid::random());
   std::vector<std::string> deleted;
+  /// More servers for the listing, each starting with a comma.
+  std::string extra_servers;
 };
 
 const orphan* find(const std::vector<orphan>& xs, const std::string& id) {
@@ -203,6 +205,30 @@ BOOST_AUTO_TEST_CASE(cleanup_deletes_orphans_in_dependency_order_and_spares_live
   std::vector<std::string> expected{"s-gone",    "s-unknown",  "v-unknown", "r-unknown",
                                     "p-unknown", "sn-unknown", "n-unknown"};
   BOOST_TEST(order == expected, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(only_this_installations_resources_are_orphans) {
+  cfg.installation_id = "inst-a";
+  auto server = [](const std::string& id, const std::string& owner,
+                   const std::string& installation) {
+    return R"(, {"id": ")" + id + R"(", "name": ")" + id + R"(", "status": "ACTIVE", "tags": [")"
+           + owner + R"(", "orch-installation=)" + installation + R"("]})";
+  };
+  extra_servers = server("s-ours", unknown, "inst-a") + server("s-theirs", unknown, "inst-b")
+                  + server("s-theirs-gone", owner(gone), "inst-b");
+  auto found = list(repo);
+  BOOST_REQUIRE(found);
+  // Marked as ours: an orphan like before.
+  BOOST_REQUIRE(find(*found, "s-ours") != nullptr);
+  BOOST_TEST(to_string(find(*found, "s-ours")->reason) == "deployment_unknown");
+  // Marked as another installation's: never ours, whatever our repository says.
+  BOOST_TEST(find(*found, "s-theirs") == nullptr);
+  BOOST_TEST(find(*found, "s-theirs-gone") == nullptr);
+  // Unmarked (made before installation ids): ours only when its deployment is ours.
+  BOOST_TEST(find(*found, "s-gone") != nullptr);
+  BOOST_TEST(find(*found, "s-unknown") == nullptr);
+  BOOST_TEST(find(*found, "n-unknown") == nullptr);
+  BOOST_TEST(find(*found, "v-unknown") == nullptr);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

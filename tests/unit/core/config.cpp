@@ -122,6 +122,21 @@ BOOST_AUTO_TEST_CASE(minimal_serve_configuration_gets_defaults) {
   BOOST_TEST(cfg->deployment.max_active == 1000);
 }
 
+BOOST_AUTO_TEST_CASE(installation_id_is_optional_and_checked) {
+  auto env = minimal_serve();
+  auto cfg = orch::parse_config(env);
+  BOOST_REQUIRE(cfg);
+  BOOST_TEST(cfg->installation_id.empty());
+  env["ORCH_INSTALLATION_ID"] = "prod-eu.1";
+  cfg = orch::parse_config(env);
+  BOOST_REQUIRE(cfg);
+  BOOST_TEST(cfg->installation_id == "prod-eu.1");
+  env["ORCH_INSTALLATION_ID"] = "-bad id";
+  BOOST_TEST(failure(env).find("ORCH_INSTALLATION_ID must be 1..64") != std::string::npos);
+  env["ORCH_INSTALLATION_ID"] = std::string(65, 'a');
+  BOOST_TEST(failure(env).find("ORCH_INSTALLATION_ID") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(step_timeouts_take_a_unit_or_bare_seconds) {
   auto env = minimal_serve();
   env["VM_BOOT_TIMEOUT"] = "15m";

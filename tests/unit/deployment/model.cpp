@@ -133,6 +133,13 @@ BOOST_AUTO_TEST_CASE(ownership_marks_name_the_deployment_and_the_resource) {
   auto meta = ownership_metadata(id, "volume:app-1-vol1");
   BOOST_TEST(meta.at("orch-resource") == "volume:app-1-vol1");
   BOOST_TEST(meta.at("orch-deployment") == to_string(id));
+  auto marked = ownership_tags(id, "vm:web-1", "inst-a");
+  BOOST_TEST(marked.size() == 3u);
+  BOOST_TEST(marked.back() == "orch-installation=inst-a");
+  BOOST_TEST(identity_tags(marked) == ownership_tags(id, "vm:web-1"));
+  auto marked_meta = ownership_metadata(id, "volume:app-1-vol1", "inst-a");
+  BOOST_TEST(marked_meta.at("orch-installation") == "inst-a");
+  BOOST_TEST((identity_metadata(marked_meta) == ownership_metadata(id, "volume:app-1-vol1")));
 }
 
 BOOST_AUTO_TEST_CASE(a_group_goes_on_its_own_subnet_else_on_the_first) {
