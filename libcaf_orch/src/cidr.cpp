@@ -84,7 +84,8 @@ caf::expected<cidr> parse_cidr(std::string_view text) {
   int prefix = 0;
   bool digits_ok = !prefix_text.empty() && prefix_text.size() <= 3
                    && (prefix_text.size() == 1 || prefix_text[0] != '0');
-  for (auto c : prefix_text) {
+  // Only up to three digits are read: a longer prefix is refused before it can overflow.
+  for (auto c : digits_ok ? prefix_text : std::string_view{}) {
     if (c < '0' || c > '9') {
       digits_ok = false;
       break;
