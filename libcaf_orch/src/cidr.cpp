@@ -35,7 +35,8 @@ bool parse_ipv4(std::string_view text, std::array<uint8_t, 16>& out) {
 }
 
 bool parse_ipv6(std::string_view text, std::array<uint8_t, 16>& out) {
-  if (text.size() > INET6_ADDRSTRLEN) return false;
+  // inet_pton reads a C string: whatever follows a NUL would be accepted unread.
+  if (text.size() > INET6_ADDRSTRLEN || text.find('\0') != std::string_view::npos) return false;
   std::string buf{text};
   return inet_pton(AF_INET6, buf.c_str(), out.data()) == 1;
 }

@@ -28,9 +28,17 @@ void check_refusal(const orch::schemas::request_error& err) {
   for (const auto& e : err.errors) ORCH_FUZZ_ASSERT(!e.message.empty());
 }
 
+// Accepted blocks are an address and a prefix, nothing else: they go to Neutron verbatim.
+bool is_block_text(const std::string& text) {
+  return text.find_first_not_of("0123456789abcdefABCDEF:./") == std::string::npos;
+}
+
 // What the orchestrator writes for an accepted template reads back as the same template.
 void check_template_round_trips(const orch::template_spec& spec) {
   ORCH_FUZZ_ASSERT(orch::validate_template(spec).empty());
+  ORCH_FUZZ_ASSERT(is_block_text(spec.network_config.cidr));
+  for (const auto& [name, block] : spec.network_config.subnets)
+    ORCH_FUZZ_ASSERT(is_block_text(block));
   auto api = orch::schemas::template_json(spec);
   auto again = orch::schemas::parse_template(api);
   ORCH_FUZZ_ASSERT(std::holds_alternative<orch::template_spec>(again));

@@ -64,6 +64,13 @@ BOOST_AUTO_TEST_CASE(prefix_bounds_depend_on_the_family) {
   BOOST_TEST(block("fd00::/128").prefix == 128);
 }
 
+BOOST_AUTO_TEST_CASE(a_nul_ends_no_address) {
+  // Found with tests/fuzz/json_bodies: inet_pton stopped at the NUL and the rest was accepted.
+  using namespace std::string_view_literals;
+  BOOST_TEST(!orch::parse_cidr("fd00::\0 and more/48"sv));
+  BOOST_TEST(!orch::parse_cidr("fd00::\0/48"sv));
+}
+
 BOOST_AUTO_TEST_CASE(malformed_addresses_are_rejected) {
   BOOST_TEST(why("10.0.0.0") == "must be a CIDR block like 10.0.0.0/16 (address/prefix)");
   BOOST_TEST(why("") == "must be a CIDR block like 10.0.0.0/16 (address/prefix)");
