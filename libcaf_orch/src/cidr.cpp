@@ -35,7 +35,8 @@ bool parse_ipv4(std::string_view text, std::array<uint8_t, 16>& out) {
 }
 
 bool parse_ipv6(std::string_view text, std::array<uint8_t, 16>& out) {
-  if (text.size() > INET6_ADDRSTRLEN) return false;
+  // inet_pton reads a C string: whatever follows a NUL would be accepted unread.
+  if (text.size() > INET6_ADDRSTRLEN || text.find('\0') != std::string_view::npos) return false;
   std::string buf{text};
   return inet_pton(AF_INET6, buf.c_str(), out.data()) == 1;
 }
@@ -84,7 +85,8 @@ caf::expected<cidr> parse_cidr(std::string_view text) {
   int prefix = 0;
   bool digits_ok = !prefix_text.empty() && prefix_text.size() <= 3
                    && (prefix_text.size() == 1 || prefix_text[0] != '0');
-  for (auto c : prefix_text) {
+  // Only up to three digits are read: a longer prefix is refused before it can overflow.
+  for (auto c : digits_ok ? prefix_text : std::string_view{}) {
     if (c < '0' || c > '9') {
       digits_ok = false;
       break;

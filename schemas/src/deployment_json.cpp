@@ -760,7 +760,10 @@ parse_create_deployment(std::string_view body) {
     return request_error{errc::malformed_request, "body must be a JSON object", {}};
   create_deployment_request req;
   std::vector<field_error> errors;
-  for (auto i = doc.MemberBegin(); i != doc.MemberEnd(); ++i)
+  // Const iterators: RapidJSON 1.1's mutable ones compare ambiguously under C++20's reversed
+  // operators (clang's -Wambiguous-reversed-operator).
+  const auto& root = doc;
+  for (auto i = root.MemberBegin(); i != root.MemberEnd(); ++i)
     read_request_member({i->name.GetString(), i->name.GetStringLength()}, i->value, req, errors);
   for (auto required : {"name", "template", "cloud_region"})
     if (!doc.HasMember(required)) errors.push_back({required, "is required"});

@@ -23,7 +23,10 @@ std::vector<std::pair<std::string, std::string>> openapi_operations() {
   // The document is ours and tested: failing to parse it is a build defect.
   if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("paths")) std::abort();
   std::vector<std::pair<std::string, std::string>> result;
-  for (const auto& path : doc["paths"].GetObject()) {
+  // Through a const reference: RapidJSON 1.1's mutable member iterators compare ambiguously
+  // under C++20's reversed operators (clang's -Wambiguous-reversed-operator).
+  const auto& paths = doc["paths"];
+  for (const auto& path : paths.GetObject()) {
     if (!path.value.IsObject()) continue;
     for (const auto& item : path.value.GetObject()) {
       std::string_view key{item.name.GetString(), item.name.GetStringLength()};

@@ -274,6 +274,9 @@ token_refresh_at(const auth_token& token, std::chrono::steady_clock::time_point 
   auto lifetime
     = std::chrono::duration_cast<std::chrono::milliseconds>(token.expires_at - token.issued_at);
   if (lifetime.count() <= 0) return received_at;
+  // `expires_at` comes from the cloud: a token "valid" for centuries would overflow
+  // steady_clock's nanoseconds. Renewing within a year is early enough for any real token.
+  lifetime = std::min<std::chrono::milliseconds>(lifetime, std::chrono::hours{24 * 365});
   auto effective_margin = std::min(margin, lifetime / 2);
   return received_at + (lifetime - effective_margin);
 }

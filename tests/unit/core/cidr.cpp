@@ -59,7 +59,16 @@ BOOST_AUTO_TEST_CASE(prefix_bounds_depend_on_the_family) {
   BOOST_TEST(why("10.0.0.0/08") == "IPv4 prefix must be an integer 0..32");
   BOOST_TEST(why("10.0.0.0/1000") == "IPv4 prefix must be an integer 0..32");
   BOOST_TEST(why("10.0.0.0/2 ") == "IPv4 prefix must be an integer 0..32");
+  // Found by tests/fuzz/json_bodies: a long prefix used to overflow `int` while being read.
+  BOOST_TEST(why("10.0.0.0/12111111111") == "IPv4 prefix must be an integer 0..32");
   BOOST_TEST(block("fd00::/128").prefix == 128);
+}
+
+BOOST_AUTO_TEST_CASE(a_nul_ends_no_address) {
+  // Found with tests/fuzz/json_bodies: inet_pton stopped at the NUL and the rest was accepted.
+  using namespace std::string_view_literals;
+  BOOST_TEST(!orch::parse_cidr("fd00::\0 and more/48"sv));
+  BOOST_TEST(!orch::parse_cidr("fd00::\0/48"sv));
 }
 
 BOOST_AUTO_TEST_CASE(malformed_addresses_are_rejected) {
