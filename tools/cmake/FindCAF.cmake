@@ -41,8 +41,8 @@ if(CAF_ROOT)
   endforeach()
   set(_caf_hints PATHS "${CAF_ROOT}" NO_DEFAULT_PATH)
   find_path(CAF_INCLUDE_DIR caf/all.hpp ${_caf_hints} PATH_SUFFIXES include)
-  find_library(CAF_CORE_LIB caf_core ${_caf_hints} PATH_SUFFIXES lib lib64)
-  find_library(CAF_IO_LIB caf_io ${_caf_hints} PATH_SUFFIXES lib lib64)
+  find_library(CAF_CORE_LIB caf_core ${_caf_hints} PATH_SUFFIXES lib lib64 "lib/${CMAKE_LIBRARY_ARCHITECTURE}")
+  find_library(CAF_IO_LIB caf_io ${_caf_hints} PATH_SUFFIXES lib lib64 "lib/${CMAKE_LIBRARY_ARCHITECTURE}")
 else()
   find_path(CAF_INCLUDE_DIR caf/all.hpp)
   find_library(CAF_CORE_LIB caf_core)
@@ -60,6 +60,20 @@ find_package_handle_standard_args(CAF REQUIRED_VARS CAF_INCLUDE_DIR CAF_CORE_LIB
 
 if(CAF_FOUND AND NOT CAF_VERSION_NUMBER STREQUAL "1706")
   message(FATAL_ERROR "expected CAF 0.17.6 (CAF_VERSION 1706), found ${CAF_VERSION_NUMBER}")
+endif()
+
+# An uninstrumented CAF under TSan reports every mailbox hand-over as a race: refuse it. An
+# instrumented libcaf_core calls into the TSan runtime, so its dynamic symbols name __tsan_*.
+if(CAF_FOUND AND ORCH_SANITIZERS MATCHES "thread")
+  find_program(CAF_NM_PROGRAM nm)
+  if(CAF_NM_PROGRAM)
+    execute_process(COMMAND "${CAF_NM_PROGRAM}" -D "${CAF_CORE_LIB}" OUTPUT_VARIABLE _caf_symbols
+                    RESULT_VARIABLE _caf_nm_result ERROR_QUIET)
+    if(_caf_nm_result EQUAL 0 AND NOT _caf_symbols MATCHES "__tsan_")
+      message(FATAL_ERROR "${CAF_CORE_LIB} is not built with -fsanitize=thread: run "
+                          "tools/build-caf-tsan.sh or point CAF_ROOT at an instrumented CAF")
+    endif()
+  endif()
 endif()
 
 if(CAF_FOUND AND NOT TARGET CAF::core)
