@@ -555,11 +555,7 @@ void start_loading(self_ptr self) {
   auto abandon = [=](const char* what, caf::error& err) {
     auto& s = self->state;
     if (is_store_outage(err)) {
-      auto delay = s.ctx->cfg.start_retry_delay;
-      for (int i = 0; i < s.start_failures && delay < s.ctx->cfg.start_retry_max_delay; ++i)
-        delay *= 2;
-      delay = std::min(delay, s.ctx->cfg.start_retry_max_delay);
-      ++s.start_failures;
+      auto delay = store_backoff(s.ctx->cfg, s.start_failures++);
       log()->warn("[d:{}] {} failed ({}), trying again in {} ms", s.log_id, what,
                   self->system().render(err), delay.count());
       self->delayed_send(self, delay, start_atom::value);

@@ -311,11 +311,7 @@ void sweep_unfinished(manager_ptr self) {
       },
       [=](caf::error& err) {
         auto& st = self->state;
-        auto delay = st.ctx->cfg.start_retry_delay;
-        for (int i = 0; i < st.sweep_failures && delay < st.ctx->cfg.start_retry_max_delay; ++i)
-          delay *= 2;
-        delay = std::min(delay, st.ctx->cfg.start_retry_max_delay);
-        ++st.sweep_failures;
+        auto delay = store_backoff(st.ctx->cfg, st.sweep_failures++);
         log()->error("cannot list unfinished deployments ({}), trying again in {} ms",
                      self->system().render(err), delay.count());
         self->delayed_send(self, delay, sweep_atom::value);

@@ -3,7 +3,9 @@
 // What every actor of one deployment engine shares, and the spawn functions between the
 // engine's source files.
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -46,6 +48,14 @@ struct engine_context {
 };
 
 using context_ptr = std::shared_ptr<engine_context>;
+
+/// The wait before the next try after `failures` failed ones while the database is away:
+/// `start_retry_delay`, doubling, at most `start_retry_max_delay`.
+inline std::chrono::milliseconds store_backoff(const engine_config& cfg, int failures) {
+  auto delay = cfg.start_retry_delay;
+  for (int i = 0; i < failures && delay < cfg.start_retry_max_delay; ++i) delay *= 2;
+  return std::min(delay, cfg.start_retry_max_delay);
+}
 
 /// Spawns the actor of one deployment: it claims the deployment, loads it, runs its state
 /// machine until nothing is left to do and then passivates. Answers `(delete_atom)` with the
