@@ -69,7 +69,7 @@ void fuzz_deployment(std::string_view body) {
     check_template_round_trips(*spec);
     // The gateway applies the parameters to the inline template next; what it accepts is
     // still a valid template.
-    auto applied = orch::apply_parameters(*spec, req.parameters);
+    auto applied = orch::apply_parameters(*spec, req.parameters, orch::template_limits{});
     if (auto* result = std::get_if<orch::template_spec>(&applied))
       ORCH_FUZZ_ASSERT(orch::validate_template(*result).empty());
     else
