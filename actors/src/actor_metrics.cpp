@@ -49,7 +49,12 @@ actor_metrics::actor_metrics(prometheus::Registry& registry)
                .Help("Deployment starts queued until an actor slot frees up")
                .Register(registry)
                .Add({})) {
-  // nop
+  // Series exist from the start, so a rate over them is 0, not "no data", until the first
+  // restart (alert rules and dashboards rely on it).
+  for (const char* kind : {"deployment", "child", "store", "cloud"}) {
+    live_.Add({{"kind", kind}});
+    restarts_.Add({{"kind", kind}});
+  }
 }
 
 void actor_metrics::deployment_finished(const std::string& status, double seconds) {

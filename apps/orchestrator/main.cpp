@@ -30,6 +30,7 @@
 #include "orch/http/api_routes.hpp"
 #include "orch/http/blocking_pool.hpp"
 #include "orch/http/client_transport.hpp"
+#include "orch/http/fleet_metrics.hpp"
 #include "orch/http/gateway.hpp"
 #include "orch/http/openstack_metrics.hpp"
 #include "orch/http/problem.hpp"
@@ -442,6 +443,11 @@ int run_serve() {
   auto stored_keys = orch::persistence::make_pg_api_key_repository(db);
   orch::app::stored_key_refresher key_refresher{
     *stored_keys, [&gw](const auto& keys) { gw.set_stored_keys(keys); }, std::chrono::seconds{5}};
+  // Every node samples the same table; dashboards take the max over nodes.
+  orch::http::fleet_metrics fleet{*registry, *deployments, std::chrono::seconds{15}, [] {
+                                    return std::chrono::time_point_cast<std::chrono::microseconds>(
+                                      std::chrono::system_clock::now());
+                                  }};
   orch::http::add_api_routes(gw, {*templates, blocking, *deployments, engine.get(), regions,
                                   orphans.get(), cfg->deployment.limits});
   gw.add_readiness_check("openstack", os_metrics.readiness_check());

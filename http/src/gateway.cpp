@@ -103,7 +103,7 @@ responder gateway::finish_with(responder respond, std::shared_ptr<const exchange
     if (!res.body().empty() && res.find(beast_http::field::content_type) == res.end())
       res.set(beast_http::field::content_type, bsv(json_media_type));
     auto elapsed = std::chrono::duration<double>(now_() - x->started).count();
-    metrics_.observe_request(x->endpoint, x->method, elapsed);
+    metrics_.observe_request(x->endpoint, x->method, res.result_int(), elapsed);
     // The path only: a query string is the client's business, and never holds our keys.
     log()->info("[r:{}] {} {} {} {:.1f}ms", x->request_id, x->method, x->path, res.result_int(),
                 elapsed * 1000.0);

@@ -21,6 +21,10 @@ http_metrics::http_metrics(prometheus::Registry& registry)
                        .Help("Time from reading a request to handing over its response, by "
                              "route pattern and method")
                        .Register(registry)),
+    requests(prometheus::BuildCounter()
+               .Name("api_requests_total")
+               .Help("Answered requests, by route pattern, method and status code")
+               .Register(registry)),
     auth_failures(prometheus::BuildCounter()
                     .Name("api_auth_failures_total")
                     .Help("Requests refused with 401: no API key or an unknown one")
@@ -42,11 +46,16 @@ http_metrics::http_metrics(prometheus::Registry& registry)
 }
 
 void http_metrics::observe_request(std::string_view endpoint, std::string_view method,
-                                   double seconds) {
+                                   unsigned status, double seconds) {
   // Family::Add returns the existing series for known labels; it locks internally.
   request_duration
     .Add({{"endpoint", std::string{endpoint}}, {"method", std::string{method}}}, duration_buckets())
     .Observe(seconds);
+  requests
+    .Add({{"endpoint", std::string{endpoint}},
+          {"method", std::string{method}},
+          {"status", std::to_string(status)}})
+    .Increment();
 }
 
 } // namespace orch::http

@@ -136,6 +136,8 @@ public:
 
   caf::expected<std::vector<uuid>> list_unfinished() override { return store_.list_unfinished(); }
 
+  caf::expected<fleet_summary> summary() override { return store_.summary(); }
+
   caf::expected<int64_t> claim(const uuid& id) override {
     dropper guard{*this, id};
     return store_.claim(id);

@@ -202,6 +202,20 @@ caf::expected<std::vector<uuid>> memory_deployment_repository::list_unfinished()
   return out;
 }
 
+caf::expected<fleet_summary> memory_deployment_repository::summary() {
+  std::lock_guard guard{mtx_};
+  if (failure_) return failure_;
+  fleet_summary out;
+  for (auto s : all_deployment_statuses) out.by_status[s] = 0;
+  for (const auto& [id, e] : rows_) {
+    ++out.by_status[e.row.status];
+    if (is_busy(e.row.status)
+        && (!out.stillest_busy_update || e.row.updated_at < *out.stillest_busy_update))
+      out.stillest_busy_update = e.row.updated_at;
+  }
+  return out;
+}
+
 caf::expected<int64_t> memory_deployment_repository::claim(const uuid& id) {
   std::lock_guard guard{mtx_};
   if (failure_) return failure_;

@@ -131,6 +131,16 @@ constexpr auto unfinished_sql
   = "SELECT id::text FROM deployments WHERE status IN ('PENDING', 'IN_PROGRESS', 'UPDATING', "
     "'CONFIGURING', 'SCALING', 'DELETING') ORDER BY created_at, id";
 
+// The counters of migration 0003 give the totals without a scan; busy rows are few and found
+// through the (status, created_at, id) index. One repeatable-read snapshot for both.
+constexpr auto summary_counts_stmt = "deployment_summary_counts";
+constexpr auto summary_counts_sql
+  = "SELECT status, COALESCE(sum(n), 0)::bigint FROM deployment_counts GROUP BY status";
+constexpr auto summary_busy_stmt = "deployment_summary_busy";
+constexpr auto summary_busy_sql = "SELECT " ORCH_MICROS(
+  "min(updated_at)") " FROM deployments WHERE status IN ('PENDING', "
+                     "'IN_PROGRESS', 'UPDATING', 'CONFIGURING', 'SCALING', 'DELETING')";
+
 constexpr auto claim_stmt = "deployment_claim";
 constexpr auto claim_sql
   = "UPDATE deployments SET epoch = epoch + 1 WHERE id = $1::uuid RETURNING epoch";
@@ -343,8 +353,8 @@ public:
         auto size = static_cast<int64_t>(batch.events.size());
         // Our own earlier attempt went through: only the owner of this epoch writes the log.
         if (batch.after_seq && size > 0 && end == *batch.after_seq + size) return end;
-        return make_error(errc::conflict, "the log of deployment " + to_string(id)
-                                            + " ends at seq " + std::to_string(end) + ", not "
+        return make_error(errc::conflict, "the log of deployment " + to_string(id) + " ends at seq "
+                                            + std::to_string(end) + ", not "
                                             + std::to_string(batch.after_seq.value_or(-1)));
       });
   }
@@ -411,6 +421,23 @@ public:
         auto res = tx.exec_prepared(prepared(conn, claim_stmt, claim_sql), to_string(id));
         if (res.empty()) return unknown_deployment(id);
         return res[0][0].as<int64_t>();
+      });
+  }
+
+  caf::expected<fleet_summary> summary() override {
+    return with_connection(
+      db_, "deployment_summary", [&](pqxx::connection& conn) -> caf::expected<fleet_summary> {
+        pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx{conn};
+        fleet_summary out;
+        for (auto s : all_deployment_statuses) out.by_status[s] = 0;
+        for (const auto& row :
+             tx.exec_prepared(prepared(conn, summary_counts_stmt, summary_counts_sql)))
+          if (auto s = parse_deployment_status(row[0].as<std::string>()))
+            out.by_status[*s] = row[1].as<int64_t>();
+        auto busy = tx.exec_prepared(prepared(conn, summary_busy_stmt, summary_busy_sql));
+        if (!busy.empty() && !busy[0][0].is_null())
+          out.stillest_busy_update = from_micros(busy[0][0].as<int64_t>());
+        return out;
       });
   }
 

@@ -14,10 +14,15 @@ struct http_metrics {
   explicit http_metrics(prometheus::Registry& registry);
 
   /// Records one answered request. `endpoint` is the route pattern or `unmatched`.
-  void observe_request(std::string_view endpoint, std::string_view method, double seconds);
+  void observe_request(std::string_view endpoint, std::string_view method, unsigned status,
+                       double seconds);
 
   /// `api_request_duration_seconds{endpoint,method}`.
   prometheus::Family<prometheus::Histogram>& request_duration;
+
+  /// `api_requests_total{endpoint,method,status}`: the error ratio per route, which the
+  /// duration histogram (no status label, to keep its series few) cannot give.
+  prometheus::Family<prometheus::Counter>& requests;
 
   /// `api_auth_failures_total`: requests answered 401.
   prometheus::Counter& auth_failures;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -38,6 +39,12 @@ std::optional<deployment_status> parse_deployment_status(std::string_view text);
 
 /// `true` while an operation runs on the deployment (a node restarting must resume it).
 bool is_busy(deployment_status x) noexcept;
+
+/// Every status, in declaration order.
+inline constexpr std::array<deployment_status, 9> all_deployment_statuses{
+  deployment_status::pending, deployment_status::in_progress, deployment_status::completed,
+  deployment_status::failed,  deployment_status::updating,    deployment_status::configuring,
+  deployment_status::scaling, deployment_status::deleting,    deployment_status::deleted};
 
 /// What an operation does.
 enum class operation_type : uint8_t { deploy, remove, update, scale, configure };

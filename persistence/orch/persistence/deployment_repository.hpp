@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -85,6 +86,16 @@ struct stored_history {
   int64_t epoch = 0;
 };
 
+/// What the fleet of deployments looks like now: what a node's gauges show.
+struct fleet_summary {
+  /// Deployments per status; every status is present, zero included.
+  std::map<deployment_status, int64_t> by_status;
+  /// The least recent `updated_at` among busy deployments (PENDING, IN_PROGRESS, UPDATING,
+  /// CONFIGURING, SCALING, DELETING): how long the stillest of them has gone without an event.
+  /// `nullopt` when none is busy.
+  std::optional<timestamp> stillest_busy_update;
+};
+
 /// Stores deployments, their event logs and snapshots. Names are unique among deployments
 /// that are not DELETED. Every write of an owner is fenced by its lease epoch. Every call may
 /// fail with `errc::store_unavailable`.
@@ -135,6 +146,9 @@ public:
   /// Takes ownership: bumps the epoch and returns the new one, which fences out every writer
   /// holding an older epoch. `errc::not_found`.
   virtual caf::expected<int64_t> claim(const uuid& id) = 0;
+
+  /// Counts per status and the stillest busy deployment, read in one snapshot.
+  virtual caf::expected<fleet_summary> summary() = 0;
 };
 
 } // namespace orch::persistence

@@ -2,6 +2,7 @@
 
 namespace orch::persistence {
 
+class deployment_repository;
 class memory_template_repository;
 class pool;
 class template_repository;

@@ -47,6 +47,8 @@ public:
 
   caf::expected<int64_t> claim(const uuid& id) override;
 
+  caf::expected<fleet_summary> summary() override;
+
 private:
   struct entry {
     /// What the `deployments` row holds (no intents).

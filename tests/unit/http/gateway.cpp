@@ -270,6 +270,22 @@ BOOST_AUTO_TEST_CASE(records_durations_by_route_pattern) {
   BOOST_TEST(last_id == "abc-123");
 }
 
+BOOST_AUTO_TEST_CASE(counts_answers_by_route_and_status) {
+  get("/templates/abc-123", key(read_key));
+  get("/templates/abc-123", key(read_key));
+  get("/boom", key(read_key));
+  get("/templates/abc-123");
+  auto text = metrics();
+  BOOST_TEST(
+    text.find(R"(api_requests_total{endpoint="/templates/{id}",method="GET",status="200"} 2)")
+      != std::string::npos,
+    text);
+  BOOST_TEST(
+    text.find(R"(api_requests_total{endpoint="/templates/{id}",method="GET",status="401"} 1)")
+    != std::string::npos);
+  BOOST_TEST(text.find(R"(method="GET",status="500"} 1)") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(serves_metrics_in_the_prometheus_text_format) {
   auto res = get("/metrics");
   BOOST_TEST(res[bhttp::field::content_type].starts_with("text/plain; version=0.0.4"));

@@ -58,6 +58,8 @@ public:
 
   caf::expected<int64_t> claim(const uuid& id) override { return inner_.claim(id); }
 
+  caf::expected<persistence::fleet_summary> summary() override { return inner_.summary(); }
+
   int gets = 0;
   std::function<void()> during_get;
 

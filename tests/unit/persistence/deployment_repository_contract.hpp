@@ -148,6 +148,9 @@ inline std::vector<std::string> names_of(const persistence::page<deployment_reco
   }                                                                                                \
   BOOST_FIXTURE_TEST_CASE(a_state_machine_run_reads_back_as_its_final_state, fixture) {            \
     orch::testing::check_machine_run(uut());                                                       \
+  }                                                                                                \
+  BOOST_FIXTURE_TEST_CASE(the_summary_counts_statuses_and_finds_the_stillest_busy_one, fixture) {  \
+    orch::testing::check_summary(uut());                                                           \
   }
 
 namespace orch::testing {
@@ -366,6 +369,37 @@ inline void check_unfinished(persistence::deployment_repository& uut) {
   BOOST_TEST((ids[1] == running.id));
 }
 
+inline void check_summary(persistence::deployment_repository& uut) {
+  auto empty = must(uut.summary());
+  BOOST_TEST(empty.by_status.size() == all_deployment_statuses.size());
+  BOOST_TEST(empty.by_status[deployment_status::pending] == 0);
+  BOOST_TEST(!empty.stillest_busy_update.has_value());
+  auto pending = sample_deployment("pending", 1);
+  auto running = sample_deployment("running", 2);
+  auto other_running = sample_deployment("other-running", 3);
+  auto deleted = sample_deployment("deleted", 4);
+  for (auto* rec : {&pending, &running, &other_running, &deleted})
+    must(uut.create(*rec, std::nullopt));
+  must(uut.append_events(running.id, 0, contract_batch(running, deploy_start_events(10))));
+  must(
+    uut.append_events(other_running.id, 0, contract_batch(other_running, deploy_start_events(8))));
+  must(uut.append_events(deleted.id, 0,
+                         contract_batch(deleted, deleted_events(deployment_status::pending, 9))));
+  auto sum = must(uut.summary());
+  BOOST_TEST(sum.by_status[deployment_status::pending] == 1);
+  BOOST_TEST(sum.by_status[deployment_status::in_progress] == 2);
+  BOOST_TEST(sum.by_status[deployment_status::deleted] == 1);
+  BOOST_TEST(sum.by_status[deployment_status::completed] == 0);
+  // The PENDING one has not changed since it was created; DELETED ones are not busy.
+  BOOST_REQUIRE(sum.stillest_busy_update.has_value());
+  BOOST_TEST((*sum.stillest_busy_update == pending.updated_at));
+  must(uut.append_events(pending.id, 0,
+                         contract_batch(pending, deleted_events(deployment_status::pending, 11))));
+  sum = must(uut.summary());
+  BOOST_REQUIRE(sum.stillest_busy_update.has_value());
+  BOOST_TEST((*sum.stillest_busy_update == other_running.updated_at));
+}
+
 // Persists a whole deploy and delete step by step, as the actor will: one batch per answer,
 // a snapshot at each status change; a restart at any point must rebuild the same state.
 inline void check_machine_run(persistence::deployment_repository& uut) {
@@ -380,7 +414,8 @@ inline void check_machine_run(persistence::deployment_repository& uut) {
     auto snapshot = std::any_of(fresh.begin(), fresh.end(), [](const deployment_event& ev) {
       return std::holds_alternative<status_changed>(ev.data);
     });
-    must(uut.append_events(drv.initial.id, 0, {std::move(fresh), drv.uut.state(), snapshot, std::nullopt}));
+    must(uut.append_events(drv.initial.id, 0,
+                           {std::move(fresh), drv.uut.state(), snapshot, std::nullopt}));
     auto history = must(uut.load(drv.initial.id));
     if (++batches % 7 == 0) // spot checks keep the PostgreSQL run short
       BOOST_TEST((fold(history.snapshot, history.tail) == drv.uut.state()));
