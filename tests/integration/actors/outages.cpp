@@ -52,6 +52,11 @@ struct outage_node : node_fixture {
     : node_fixture(roomy_sim(std::move(extra)), [](actors::openstack_commands_config& occ) {
         occ.client.breaker.open_duration = 2s;
         occ.client.call_timeout = 2s;
+        // Longer than the storm (production: 10 min). A boot wait that cannot read the VM's
+        // status for its whole timeout rightly fails; these cases show that nothing gives up
+        // while the cloud fails for less than that, also on a loaded machine where the VMs of
+        // the first deployments are still booting when the storm begins.
+        occ.boot_timeout = 120s;
       }) {
     // nop
   }
