@@ -391,6 +391,8 @@ crash_fixture::crash_fixture(const std::string& template_json, std::string suite
 
 crash_fixture::~crash_fixture() {
   if (orchestrator) {
+    // A probe that threw may have left it frozen, deaf to SIGTERM.
+    ::kill(orchestrator->pid(), SIGCONT);
     auto rc = orchestrator->stop(SIGTERM, 20s);
     BOOST_CHECK_MESSAGE(rc == 0, "orchestrator exited with " << rc << " on SIGTERM");
   }
