@@ -309,7 +309,6 @@ std::string interruptions::str() const {
       out += (i == by_kind.begin() ? "" : ", ") + i->first + " " + std::to_string(i->second);
     out += ")";
   }
-  if (carried_over > 0) out += " + " + std::to_string(carried_over) + " from earlier kills";
   return out;
 }
 

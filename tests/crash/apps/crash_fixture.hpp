@@ -49,7 +49,7 @@ struct interruptions {
 
   int total() const;
 
-  /// E.g. `3 (server 1, volume_attachment 2) + 4 from earlier kills`.
+  /// E.g. `3 (server 1, volume_attachment 2)`.
   std::string str() const;
 };
 

@@ -59,8 +59,8 @@ BOOST_AUTO_TEST_CASE(sigkill_mid_delete_and_restart_leave_nothing) {
     auto caught = interrupted(work_kind::remove);
     interrupted_per_round.push_back(caught.total());
     BOOST_TEST_MESSAGE("round " << round << ": SIGKILL after " << killed.ran.count() << " ms ("
-                                << killed.probes << " probes) interrupted " << caught.str()
-                                << " deletes; "
+                                << killed.probes << " probes) caught deletes " << caught.str()
+                                << ", " << caught.carried_over << " more left by earlier kills; "
                                 << db.query_value("SELECT count(*) FROM deployments WHERE status "
                                                   "= 'DELETED'")
                                 << " of " << ids.size() << " deployments DELETED");

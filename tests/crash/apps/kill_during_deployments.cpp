@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <string>
@@ -50,8 +51,8 @@ BOOST_AUTO_TEST_CASE(sigkill_and_restart_leave_exactly_the_templated_resources) 
     auto caught = interrupted(work_kind::create);
     interrupted_per_round.push_back(caught.total());
     BOOST_TEST_MESSAGE("round " << round << ": SIGKILL after " << killed.ran.count() << " ms ("
-                                << killed.probes << " probes) interrupted " << caught.str()
-                                << " creates; "
+                                << killed.probes << " probes) caught creates " << caught.str()
+                                << ", " << caught.carried_over << " more left by earlier kills; "
                                 << db.query_value("SELECT count(*) FROM deployments WHERE status "
                                                   "= 'COMPLETED'")
                                 << " of " << ids.size() << " deployments COMPLETED");
