@@ -79,17 +79,22 @@ const rapidjson::Value* member(const rapidjson::Value& v, const char* key) {
   return v.IsObject() && v.HasMember(key) ? &v[key] : nullptr;
 }
 
-/// The deployment a resource is marked with: the `orch-deployment=<id>` tag (Nova, Neutron) or
-/// metadata pair (Cinder); empty without one.
-std::string owner_of(const rapidjson::Value& resource) {
-  static const std::string prefix = "orch-deployment=";
+/// The value of ownership mark `key` (`orch-deployment`, `orch-resource`, `orch-installation`)
+/// on a resource: a `key=value` tag (Nova, Neutron) or metadata pair (Cinder); empty without.
+std::string mark(const rapidjson::Value& resource, const std::string& key) {
+  auto prefix = key + "=";
   if (auto* tags = member(resource, "tags"); tags != nullptr && tags->IsArray())
     for (const auto& t : tags->GetArray())
       if (t.IsString() && std::string{t.GetString()}.rfind(prefix, 0) == 0)
         return std::string{t.GetString()}.substr(prefix.size());
   if (auto* meta = member(resource, "metadata"); meta != nullptr && meta->IsObject())
-    return str(*meta, "orch-deployment");
+    return str(*meta, key.c_str());
   return {};
+}
+
+/// The deployment a resource is marked with; empty without a mark.
+std::string owner_of(const rapidjson::Value& resource) {
+  return mark(resource, "orch-deployment");
 }
 
 bool has_fixed_ip_on(const rapidjson::Value& port, const std::string& subnet_id) {
@@ -544,27 +549,30 @@ crash_fixture::await_statuses(const std::set<std::string>& final_statuses,
 
 void crash_fixture::check_exactly_deployed(const rapidjson::Document& st) const {
   cloud_index cloud{st};
-  // (collection, cloud name) -> the deployment that must hold it, from the template's shape.
-  std::map<std::pair<std::string, std::string>, std::string> expected;
+  // (collection, cloud name) -> the deployment that must hold it and the logical name it is
+  // marked with, from the template's shape (a server's port carries the server's marks).
+  std::map<std::pair<std::string, std::string>, std::pair<std::string, std::string>> expected;
   for (const auto& [id, name] : names) {
-    expected[{"networks", name + "-net"}] = id;
-    for (const auto& s : shape.subnets) expected[{"subnets", name + "-" + s}] = id;
-    if (shape.router) expected[{"routers", name + "-router"}] = id;
+    expected[{"networks", name + "-net"}] = {id, "network"};
+    for (const auto& s : shape.subnets) expected[{"subnets", name + "-" + s}] = {id, "subnet:" + s};
+    if (shape.router) expected[{"routers", name + "-router"}] = {id, "router"};
     for (const auto& vm : shape.vms) {
-      expected[{"servers", name + "-" + vm}] = id;
-      expected[{"ports", name + "-" + vm + "-port"}] = id;
+      expected[{"servers", name + "-" + vm}] = {id, "vm:" + vm};
+      expected[{"ports", name + "-" + vm + "-port"}] = {id, "vm:" + vm};
     }
-    for (const auto& [vol, vm] : shape.volumes) expected[{"volumes", name + "-" + vol}] = id;
+    for (const auto& [vol, vm] : shape.volumes)
+      expected[{"volumes", name + "-" + vol}] = {id, "volume:" + vol};
   }
-  // Everything the cloud holds beyond its baseline is expected, once, and tagged with the
-  // deployment it belongs to; router ports are Neutron's own and checked through the router.
+  auto installation = db.query_value("SELECT id FROM installation");
+  // Everything the cloud holds beyond its baseline is expected, once, and carries all three
+  // ownership marks: its deployment, its logical name and this installation. Router ports are
+  // Neutron's own, unmarked, and checked through their router.
   std::map<std::pair<std::string, std::string>, int> seen;
   for (const char* coll : collections)
     for (const auto& r : st[coll].GetArray()) {
       auto id = str(r, "id");
       if (baseline.at(coll).count(id) > 0) continue;
       auto owner = owner_of(r);
-      auto owner_name = names.count(owner) > 0 ? names.at(owner) : std::string{};
       std::string what = std::string{coll} + " " + str(r, "name") + " (" + id + ")";
       if (std::string{coll} == "ports" && str(r, "device_owner").rfind("network:router", 0) == 0) {
         const auto* router = cloud.find("routers", str(r, "device_id"));
@@ -577,14 +585,20 @@ void crash_fixture::check_exactly_deployed(const rapidjson::Document& st) const 
       BOOST_TEST_CHECK((i != expected.end()),
                        what << " is no deployment's, owner '" << owner << "'");
       if (i == expected.end()) continue;
-      BOOST_TEST_CHECK(owner == i->second,
-                       what << " carries owner '" << owner << "', not " << i->second);
-      BOOST_TEST_CHECK(owner_name == names.at(i->second), what << " is marked for " << owner_name);
+      const auto& [want_owner, want_logical] = i->second;
+      BOOST_TEST_CHECK(owner == want_owner,
+                       what << " carries owner '" << owner << "', not " << want_owner);
+      BOOST_TEST_CHECK(mark(r, "orch-resource") == want_logical, what << " is marked as '"
+                                                                      << mark(r, "orch-resource")
+                                                                      << "', not " << want_logical);
+      BOOST_TEST_CHECK(mark(r, "orch-installation") == installation,
+                       what << " is marked for installation '" << mark(r, "orch-installation")
+                            << "', not " << installation);
       ++seen[key];
     }
-  for (const auto& [key, id] : expected)
-    BOOST_TEST_CHECK(seen[key] == 1, "deployment " << id << " has " << seen[key] << " " << key.first
-                                                   << " named " << key.second);
+  for (const auto& [key, want] : expected)
+    BOOST_TEST_CHECK(seen[key] == 1, "deployment " << want.first << " has " << seen[key] << " "
+                                                   << key.first << " named " << key.second);
 
   const auto* external = cloud.first_named("networks", shape.external_network);
   for (const auto& [id, name] : names) {
