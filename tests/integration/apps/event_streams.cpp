@@ -14,6 +14,7 @@
 #include <vector>
 
 #include <boost/test/unit_test.hpp>
+#include <pqxx/pqxx>
 
 #include "json.hpp"
 #include "orchestrator_fixture.hpp"
@@ -243,6 +244,42 @@ BOOST_AUTO_TEST_CASE(two_hundred_subscribers_cost_one_read_per_notification) {
   BOOST_TEST(fetches <= bound);
   BOOST_TEST(metric(R"(database_pool_timeouts_total{pool="engine"})") == 0);
   BOOST_TEST(metric(R"(database_pool_size{pool="api"})") == 4);
+}
+
+BOOST_AUTO_TEST_CASE(engine_commits_never_wait_for_a_saturated_api_pool) {
+  start(0, {{"DATABASE_POOL_SIZE", "2"}, {"DATABASE_API_POOL_SIZE", "2"}});
+  BOOST_REQUIRE_EQUAL(call(verb::post, "/templates", stack_template).result_int(), 201u);
+  auto id = create_deployment("undisturbed");
+  // Every template read now hangs on its API connection until the lock goes away.
+  pqxx::connection locker{db.url()};
+  pqxx::work lock_tx{locker};
+  lock_tx.exec("LOCK TABLE deployment_templates IN ACCESS EXCLUSIVE MODE");
+  std::vector<std::unique_ptr<raw_socket>> readers;
+  for (int i = 0; i < 4; ++i) {
+    readers.push_back(std::make_unique<raw_socket>("127.0.0.1", port));
+    readers.back()->send(std::string{"GET /templates HTTP/1.1\r\nHost: x\r\nX-API-Key: "} + read_key
+                         + "\r\n\r\n");
+  }
+  auto deadline = std::chrono::steady_clock::now() + 15s;
+  while (metric(R"(database_pool_waiting{pool="api"})") < 1
+         && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(50ms);
+  BOOST_REQUIRE_MESSAGE(metric(R"(database_pool_connections_in_use{pool="api"})") == 2,
+                        "the API pool is saturated");
+  // The engine carries on regardless; its state is read from PostgreSQL directly, since the
+  // API cannot answer reads that miss its cache now.
+  deadline = std::chrono::steady_clock::now() + 60s;
+  std::string status;
+  while (std::chrono::steady_clock::now() < deadline) {
+    status = db.query_value("SELECT status FROM deployments WHERE id = '" + id + "'");
+    if (status == "COMPLETED" || status == "FAILED") break;
+    std::this_thread::sleep_for(200ms);
+  }
+  BOOST_TEST(status == "COMPLETED");
+  BOOST_TEST(metric(R"(database_pool_timeouts_total{pool="engine"})") == 0);
+  lock_tx.abort();
+  // Released, the readers get their answers.
+  for (auto& r : readers) BOOST_TEST(r->read_until("\r\n\r\n", 15s).find("HTTP/1.1 ") == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
