@@ -60,9 +60,11 @@ private:
   std::string url_;
 };
 
-/// The seqs of the events in what an SSE client received (chunk framing included), in order.
+/// The seqs of the complete events in what an SSE client received (chunk framing included), in
+/// order. An event cut off by a dying node does not count: a client dispatches an event, and
+/// takes its id as Last-Event-ID, only at the blank line that ends it.
 std::vector<int64_t> event_ids(const std::string& received) {
-  static const std::regex id_line{R"((?:^|\n)id: (\d+)\n)"};
+  static const std::regex id_line{R"(id: (\d+)\nevent: [^\n]*\n(?:data: [^\n]*\n)+\n)"};
   std::vector<int64_t> out;
   for (auto it = std::sregex_iterator(received.begin(), received.end(), id_line);
        it != std::sregex_iterator(); ++it)
