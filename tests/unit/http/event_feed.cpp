@@ -13,6 +13,7 @@
 #include <boost/test/unit_test.hpp>
 #include <prometheus/registry.h>
 
+#include "orch/errc.hpp"
 #include "orch/persistence/memory_deployment_repository.hpp"
 #include "orch/testing/printers.hpp"
 
@@ -85,12 +86,15 @@ public:
   caf::expected<std::vector<orch::deployment_event>> events(const orch::uuid& id, int64_t after_seq,
                                                             int limit) override {
     ++reads;
+    if (unavailable)
+      return orch::make_error(orch::errc::store_unavailable, "database events: no connection");
     auto result = memory_deployment_repository::events(id, after_seq, limit);
     if (during_events) std::exchange(during_events, nullptr)();
     return result;
   }
 
   int reads = 0;
+  bool unavailable = false;
   std::function<void()> during_events;
 };
 
@@ -336,6 +340,25 @@ BOOST_AUTO_TEST_CASE(destroying_the_feed_closes_its_streams) {
   // A read queued before does nothing once the feed is gone.
   run_jobs();
   BOOST_TEST(repo.reads == 0);
+}
+
+BOOST_AUTO_TEST_CASE(streams_stay_open_while_the_database_is_away_and_carry_on_after) {
+  make_feed();
+  auto id = create_deployment("outage");
+  auto writer = subscribe(id);
+  run_jobs();
+  move_to(id, orch::deployment_status::in_progress);
+  repo.unavailable = true;
+  uut->notify(id);
+  uut->tick(std::chrono::steady_clock::now());
+  run_jobs();
+  BOOST_TEST(writer->is_open());
+  BOOST_TEST(writer->count("id: 1\n") == 0);
+  repo.unavailable = false;
+  uut->notify_all(); // the listener is back
+  run_jobs();
+  BOOST_TEST(writer->count("id: 1\n") == 1);
+  BOOST_TEST(writer->is_open());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
