@@ -89,8 +89,9 @@ struct api_fixture {
     client.reset();
     srv->stop(1s);
     listener.reset();
-    feed.reset();
+    // Handler work still queued may subscribe to the feed: it runs out first.
     blocking.stop();
+    feed.reset();
   }
 
   static orch::http::gateway_config gateway_config() {

@@ -173,6 +173,9 @@ struct fixture {
     stored_template = *templates.create(std::get<orch::template_spec>(spec));
   }
 
+  // Handler work still queued may subscribe to the feed: let it finish while the feed is there.
+  ~fixture() { pool.stop(); }
+
   // (Re)builds the gateway with `cfg` (regions filled in) and an event feed with `feed_cfg`
   // (a fast safety poll filled in when left default: no database notifies it here).
   void serve(orch::http::deployment_routes_config cfg,
