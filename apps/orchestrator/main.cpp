@@ -13,6 +13,8 @@
 #include <string>
 #include <thread>
 
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -30,6 +32,7 @@
 #include "orch/http/api_routes.hpp"
 #include "orch/http/blocking_pool.hpp"
 #include "orch/http/client_transport.hpp"
+#include "orch/http/event_feed.hpp"
 #include "orch/http/fleet_metrics.hpp"
 #include "orch/http/gateway.hpp"
 #include "orch/http/openstack_metrics.hpp"
@@ -39,11 +42,13 @@
 #include "orch/persistence/api_key_repository.hpp"
 #include "orch/persistence/cached_deployment_repository.hpp"
 #include "orch/persistence/cloud_repository.hpp"
+#include "orch/persistence/listener.hpp"
 #include "orch/persistence/migrate.hpp"
 #include "orch/persistence/pg_deployment_repository.hpp"
 #include "orch/persistence/pg_template_repository.hpp"
 #include "orch/persistence/pool.hpp"
 #include "orch/secret_keyring.hpp"
+#include "orch/uuid.hpp"
 
 #include "api_keys.hpp"
 #include "clouds.hpp"
@@ -257,21 +262,55 @@ int run_serve() {
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0};
   std::mutex db_metric_mutex;
   std::map<std::string, prometheus::Histogram*, std::less<>> db_histograms;
-  orch::persistence::pool db{
-    pool_settings(*cfg), [&](std::string_view op, double seconds) {
-      prometheus::Histogram* h = nullptr;
-      {
-        std::lock_guard guard{db_metric_mutex};
-        auto i = db_histograms.find(op);
-        if (i == db_histograms.end())
-          i = db_histograms
-                .emplace(std::string{op},
-                         &db_durations.Add({{"operation", std::string{op}}}, db_buckets))
-                .first;
-        h = i->second;
-      }
-      h->Observe(seconds);
-    }};
+  auto observe_query = [&](std::string_view op, double seconds) {
+    prometheus::Histogram* h = nullptr;
+    {
+      std::lock_guard guard{db_metric_mutex};
+      auto i = db_histograms.find(op);
+      if (i == db_histograms.end())
+        i = db_histograms
+              .emplace(std::string{op},
+                       &db_durations.Add({{"operation", std::string{op}}}, db_buckets))
+              .first;
+      h = i->second;
+    }
+    h->Observe(seconds);
+  };
+  auto& pool_sizes = prometheus::BuildGauge()
+                       .Name("database_pool_size")
+                       .Help("Connections a database pool may open")
+                       .Register(*registry);
+  auto& pool_in_use = prometheus::BuildGauge()
+                        .Name("database_pool_connections_in_use")
+                        .Help("Connections of a database pool leased right now")
+                        .Register(*registry);
+  auto& pool_waiting = prometheus::BuildGauge()
+                         .Name("database_pool_waiting")
+                         .Help("Callers waiting for a connection of a database pool")
+                         .Register(*registry);
+  auto& pool_timeouts = prometheus::BuildCounter()
+                          .Name("database_pool_timeouts_total")
+                          .Help("Callers that got no connection of a database pool in time")
+                          .Register(*registry);
+  // Engine writes and API reads have pools of their own, so that no amount of API traffic
+  // (slow listings, event streams) makes a commit wait for a connection.
+  auto usage_metrics = [&](const std::string& name, int size) -> orch::persistence::usage_observer {
+    pool_sizes.Add({{"pool", name}}).Set(size);
+    auto& in_use = pool_in_use.Add({{"pool", name}});
+    auto& waiting = pool_waiting.Add({{"pool", name}});
+    auto& timeouts = pool_timeouts.Add({{"pool", name}});
+    return [&in_use, &waiting, &timeouts](const orch::persistence::pool_usage& u) {
+      in_use.Set(u.in_use);
+      waiting.Set(u.waiting);
+      if (u.timed_out) timeouts.Increment();
+    };
+  };
+  orch::persistence::pool db{pool_settings(*cfg), observe_query,
+                             usage_metrics("engine", cfg->database.pool_size)};
+  auto api_settings = pool_settings(*cfg);
+  api_settings.size = cfg->database.api_pool_size;
+  orch::persistence::pool api_db{api_settings, observe_query,
+                                 usage_metrics("api", cfg->database.api_pool_size)};
 
   auto report = migrate_when_reachable(db, std::chrono::seconds{60});
   if (!report) {
@@ -310,14 +349,39 @@ int run_serve() {
                             std::make_shared<spdlog::sinks::stdout_sink_mt>());
   }
 
-  auto templates = orch::persistence::make_pg_template_repository(db);
-  auto stored_deployments = orch::persistence::make_pg_deployment_repository(db);
-  // Every reader and writer (routes, engine, orphan finder) shares this one, so a copy it
-  // keeps never outlives a write made on this node.
-  auto deployments = orch::persistence::make_cached_deployment_repository(*stored_deployments);
-  // Repository calls block on libpqxx: they run here, never on an I/O thread. One thread per
-  // pooled connection keeps every connection busy without queueing on the pool itself.
-  orch::http::blocking_pool blocking{static_cast<std::size_t>(cfg->database.pool_size)};
+  auto templates = orch::persistence::make_pg_template_repository(api_db);
+  auto engine_store = orch::persistence::make_pg_deployment_repository(db);
+  auto api_store = orch::persistence::make_pg_deployment_repository(api_db);
+  // The engine writes through one, the routes and the orphan finder read (and create) through
+  // the other; they share one cache, so a copy it keeps never outlives a write made on this
+  // node, whichever pool made it.
+  auto deployment_cache = orch::persistence::make_deployment_cache();
+  auto engine_deployments
+    = orch::persistence::make_cached_deployment_repository(*engine_store, deployment_cache);
+  auto deployments
+    = orch::persistence::make_cached_deployment_repository(*api_store, deployment_cache);
+  // The API's repository calls block on libpqxx: they run here, never on an I/O thread. One
+  // thread per connection of the API pool keeps every one busy without queueing on the pool.
+  orch::http::blocking_pool blocking{static_cast<std::size_t>(cfg->database.api_pool_size)};
+  // One source of live events for every SSE stream of this node: a notification per stored
+  // batch of events (migration 0007) makes one read for all streams of that deployment.
+  orch::http::event_feed_metrics feed_metrics{*registry};
+  orch::http::event_feed_config feed_cfg;
+  feed_cfg.max_subscribers = cfg->http.sse_max_subscribers;
+  orch::http::event_feed feed{
+    feed_cfg, *deployments, [&blocking](std::function<void()> fn) { blocking.run(std::move(fn)); },
+    feed_metrics};
+  feed.start_ticker();
+  orch::persistence::listener_config listener_cfg;
+  listener_cfg.url = cfg->database.url;
+  listener_cfg.channel = "deployment_events";
+  listener_cfg.connect_timeout = cfg->database.connect_timeout;
+  orch::persistence::listener event_listener{listener_cfg,
+                                             [&feed](std::string_view payload) {
+                                               if (auto id = orch::uuid::parse(payload))
+                                                 feed.notify(*id);
+                                             },
+                                             [&feed] { feed.notify_all(); }};
 
   // The actor system outlives everything that sends to it; its scheduler gets one thread per
   // core (caf-0.17 notes, section 12: `sharing` wakes up faster on small machines).
@@ -422,7 +486,7 @@ int run_serve() {
   engine_cfg.deadlines.remove
     = cloud_cfg.delete_timeout + cloud_cfg.conflict_retries * cloud_cfg.conflict_delay + grace;
   auto engine = orch::actors::spawn_deployment_engine(
-    actor_sys, engine_cfg, orch::actors::engine_deps{*deployments, clouds, &actor_metrics});
+    actor_sys, engine_cfg, orch::actors::engine_deps{*engine_deployments, clouds, &actor_metrics});
   // Shutdown order (caf-0.17 notes, section 11): HTTP drained first, then the engine and every
   // actor, then the cloud's io thread.
   auto stop_actors = [&] {
@@ -440,7 +504,7 @@ int run_serve() {
   gw_cfg.auth_failures_per_minute = cfg->http.auth_failures_per_minute;
   orch::http::gateway gw{gw_cfg, *registry};
   // Keys stored with `orchestrator keys` join API_KEYS, and changes show up while serving.
-  auto stored_keys = orch::persistence::make_pg_api_key_repository(db);
+  auto stored_keys = orch::persistence::make_pg_api_key_repository(api_db);
   orch::app::stored_key_refresher key_refresher{
     *stored_keys, [&gw](const auto& keys) { gw.set_stored_keys(keys); }, std::chrono::seconds{5}};
   // Every node samples the same table; dashboards take the max over nodes.
@@ -449,11 +513,11 @@ int run_serve() {
                                       std::chrono::system_clock::now());
                                   }};
   orch::http::add_api_routes(gw, {*templates, blocking, *deployments, engine.get(), regions,
-                                  orphans.get(), cfg->deployment.limits});
+                                  orphans.get(), cfg->deployment.limits, &feed});
   gw.add_readiness_check("openstack", os_metrics.readiness_check());
-  gw.add_readiness_check("database", [&db, &blocking](auto done) {
-    blocking.run([&db, done] {
-      auto err = db.ping();
+  gw.add_readiness_check("database", [&api_db, &blocking](auto done) {
+    blocking.run([&api_db, done] {
+      auto err = api_db.ping();
       done(!err, err ? "unavailable: " + orch::error_detail(err) : "ok");
     });
   });

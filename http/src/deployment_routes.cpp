@@ -1,19 +1,13 @@
 #include "orch/http/deployment_routes.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cctype>
 #include <charconv>
-#include <condition_variable>
 #include <cstdint>
-#include <functional>
 #include <limits>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <utility>
 #include <variant>
 
@@ -35,7 +29,6 @@ namespace {
 
 using beast_http::status;
 using beast_http::verb;
-using std::chrono::steady_clock;
 
 constexpr int default_page_limit = 50;
 constexpr int max_page_limit = 500;
@@ -164,11 +157,6 @@ std::string accepted_json(const deployment_record& rec) {
 
 timestamp now_utc() {
   return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
-}
-
-bool reaches_deleted(const deployment_event& ev) {
-  auto change = std::get_if<status_changed>(&ev.data);
-  return change != nullptr && change->to == deployment_status::deleted;
 }
 
 // The store may keep a replayed answer in a normalized form (PostgreSQL's jsonb adds spaces):
@@ -302,148 +290,6 @@ std::optional<std::string> next_link(const persistence::deployment_filter& filte
   return link;
 }
 
-// -- GET /deployments/{id}/events as Server-Sent Events ---------------------------------------
-
-// One thread that runs callbacks after a delay, so that an idle event stream waits without
-// holding a pool thread. Callbacks must not block: they only queue work on the pool.
-class delay_thread {
-public:
-  delay_thread() : thread_([this] { run(); }) {
-    // nop
-  }
-
-  delay_thread(const delay_thread&) = delete;
-  delay_thread& operator=(const delay_thread&) = delete;
-
-  // Drops pending callbacks.
-  ~delay_thread() {
-    {
-      std::lock_guard guard{mtx_};
-      stopping_ = true;
-    }
-    cv_.notify_one();
-    thread_.join();
-  }
-
-  void after(std::chrono::milliseconds delay, std::function<void()> f) {
-    {
-      std::lock_guard guard{mtx_};
-      queue_.emplace(steady_clock::now() + delay, std::move(f));
-    }
-    cv_.notify_one();
-  }
-
-private:
-  void run() {
-    std::unique_lock lock{mtx_};
-    while (!stopping_) {
-      if (queue_.empty()) {
-        cv_.wait(lock);
-        continue;
-      }
-      auto first = queue_.begin();
-      if (first->first > steady_clock::now()) {
-        cv_.wait_until(lock, first->first);
-        continue;
-      }
-      auto f = std::move(first->second);
-      queue_.erase(first);
-      lock.unlock();
-      f();
-      f = nullptr; // releases what it holds outside the lock
-      lock.lock();
-    }
-  }
-
-  std::mutex mtx_;
-  std::condition_variable cv_;
-  std::multimap<steady_clock::time_point, std::function<void()>> queue_;
-  bool stopping_ = false;
-  std::thread thread_;
-};
-
-// One open event stream. At most one `poll` runs at a time: each poll schedules the next.
-class event_stream : public std::enable_shared_from_this<event_stream> {
-public:
-  event_stream(persistence::deployment_repository& repo, blocking_pool& pool,
-               std::weak_ptr<delay_thread> timer, const deployment_routes_config& cfg, uuid id,
-               int64_t after_seq, bool deleted, std::string request_id,
-               std::shared_ptr<stream_writer> writer)
-    : repo_(repo), pool_(pool), timer_(std::move(timer)), poll_interval_(cfg.poll_interval),
-      heartbeat_interval_(cfg.heartbeat_interval), id_(id), last_seq_(after_seq), deleted_(deleted),
-      request_id_(std::move(request_id)), writer_(std::move(writer)),
-      last_write_(steady_clock::now()) {
-    // nop
-  }
-
-  // Polls, ending the stream if that throws. Runs on the pool.
-  void poll_safely() {
-    try {
-      poll();
-    } catch (const std::exception& ex) {
-      log()->error("[r:{}] [d:{}] event stream failed: {}", request_id_, to_string(id_), ex.what());
-      writer_->close();
-    }
-  }
-
-private:
-  // Sends what is new, then ends the stream or schedules the next poll.
-  void poll() {
-    if (!writer_->is_open()) return;
-    for (;;) {
-      auto batch = repo_.events(id_, last_seq_, max_event_limit);
-      if (!batch) {
-        if (!is(batch.error(), errc::store_unavailable)) {
-          log()->warn("[r:{}] [d:{}] event stream ends: {}", request_id_, to_string(id_),
-                      error_detail(batch.error()));
-          writer_->close();
-          return;
-        }
-        // The database may come back: keep the stream and try again on the next tick.
-        break;
-      }
-      for (const auto& ev : *batch) {
-        if (!writer_->write(format_sse_event(std::to_string(ev.seq), event_type(ev.data),
-                                             schemas::to_api_json(ev))))
-          return;
-        last_seq_ = ev.seq;
-        last_write_ = steady_clock::now();
-        deleted_ = deleted_ || reaches_deleted(ev);
-      }
-      if (static_cast<int>(batch->size()) < max_event_limit) break;
-    }
-    if (deleted_) {
-      writer_->close();
-      return;
-    }
-    if (steady_clock::now() - last_write_ >= heartbeat_interval_) {
-      if (!writer_->write(format_sse_comment("keep-alive"))) return;
-      last_write_ = steady_clock::now();
-    }
-    schedule();
-  }
-
-  void schedule() {
-    auto timer = timer_.lock();
-    if (!timer) return writer_->close();
-    timer->after(poll_interval_, [self = shared_from_this()] {
-      if (self->writer_->is_open()) self->pool_.run([self] { self->poll_safely(); });
-    });
-  }
-
-  persistence::deployment_repository& repo_;
-  blocking_pool& pool_;
-  std::weak_ptr<delay_thread> timer_;
-  std::chrono::milliseconds poll_interval_;
-  std::chrono::milliseconds heartbeat_interval_;
-  uuid id_;
-  int64_t last_seq_;
-  bool deleted_;
-  std::string request_id_;
-  std::shared_ptr<stream_writer> writer_;
-  steady_clock::time_point last_write_;
-};
-
 std::string events_json(const std::vector<deployment_event>& events) {
   std::string out = "[";
   for (const auto& ev : events) {
@@ -463,9 +309,7 @@ void add_deployment_routes(gateway& gw, const deployment_routes_dependencies& de
   auto& engine = deps.engine;
   auto create_cx = std::make_shared<const create_context>(
     create_context{deps.deployments, deps.templates, deps.engine, cfg.regions, cfg.limits});
-  // Owned by the route handlers, hence by the gateway: streams hold it weakly and end when the
-  // gateway goes away.
-  auto timer = std::make_shared<delay_thread>();
+  auto& feed = deps.events;
 
   gw.add_route(
     verb::post, "/deployments",
@@ -554,8 +398,8 @@ void add_deployment_routes(gateway& gw, const deployment_routes_dependencies& de
 
   gw.add_route(
     verb::get, "/deployments/{id}/events",
-    [&repo, &pool, timer, cfg](const request& req, const route_match& match, request_context& ctx,
-                               responder respond) {
+    [&repo, &pool, &feed](const request& req, const route_match& match, request_context& ctx,
+                          responder respond) {
       auto id = uuid::parse(match.param("id"));
       if (!id) return respond(unknown_deployment(match.param("id"), req, ctx));
       std::vector<field_error> errors;
@@ -571,23 +415,34 @@ void add_deployment_routes(gateway& gw, const deployment_routes_dependencies& de
             respond(make_json_response(status::ok, events_json(*events), req.version()));
           });
       }
+      // Refused here, on the I/O thread, before the database is asked anything.
+      auto place = feed.reserve();
+      if (!place) {
+        log()->warn("[r:{}] [d:{}] event stream refused: {} streams open", ctx.request_id,
+                    to_string(*id), feed.subscribers());
+        return respond(problem_for(
+          problem{
+            status::service_unavailable,
+            "too many event streams are open on this node; retry later",
+            {},
+            {{beast_http::field::retry_after, std::to_string(unavailable_retry_after_seconds)}}},
+          req, ctx));
+      }
       // A reconnecting client's Last-Event-ID wins over the `after` it first asked with.
       if (auto resume = last_event_id(req))
         after = static_cast<int64_t>(
           std::min<std::uint64_t>(*resume, std::numeric_limits<int64_t>::max()));
-      run_answering(pool, req, ctx, respond,
-                    [&repo, &pool, weak_timer = std::weak_ptr<delay_thread>{timer}, cfg, id = *id,
-                     after, req, ctx, respond] {
-                      auto rec = repo.get(id);
-                      if (!rec) return respond(problem_for(rec.error(), req, ctx));
-                      auto writer = respond.stream(make_sse_head(req));
-                      auto stream = std::make_shared<event_stream>(
-                        repo, pool, weak_timer, cfg, id, after,
-                        rec->status == deployment_status::deleted, ctx.request_id, writer);
-                      log()->debug("[r:{}] [d:{}] event stream opened after seq {}", ctx.request_id,
-                                   to_string(id), after);
-                      stream->poll_safely();
-                    });
+      auto held = std::make_shared<event_feed::slot>(std::move(*place));
+      run_answering(
+        pool, req, ctx, respond, [&repo, &feed, held, id = *id, after, req, ctx, respond] {
+          auto rec = repo.get(id);
+          if (!rec) return respond(problem_for(rec.error(), req, ctx));
+          auto writer = respond.stream(make_sse_head(req));
+          log()->debug("[r:{}] [d:{}] event stream opened after seq {}", ctx.request_id,
+                       to_string(id), after);
+          feed.subscribe(std::move(*held), id, after, rec->status == deployment_status::deleted,
+                         std::move(writer), ctx.request_id);
+        });
     });
 }
 

@@ -592,9 +592,17 @@ public:
 
   bool write(std::string data) override {
     if (!open_.load()) return false;
-    if (!data.empty()) session_->post_stream_write(std::move(data));
+    if (!data.empty()) {
+      queued_.fetch_add(data.size());
+      session_->post_stream_write(std::move(data));
+    }
     return true;
   }
+
+  std::size_t queued_bytes() const noexcept override { return queued_.load(); }
+
+  /// Called by the session when `n` bytes went out.
+  void mark_sent(std::size_t n) noexcept { queued_.fetch_sub(n); }
 
   void close() override {
     if (open_.exchange(false)) session_->post_stream_end();
@@ -629,6 +637,7 @@ public:
 private:
   std::shared_ptr<session> session_;
   std::atomic<bool> open_{true};
+  std::atomic<std::size_t> queued_{0};
   std::mutex mtx_;
   bool ended_ = false;
   std::vector<std::function<void()>> callbacks_;
@@ -705,6 +714,8 @@ void session::pump_stream() {
                      [self = shared_from_this()](error_code ec, std::size_t) {
                        self->stream_writing_ = false;
                        if (ec) return self->close();
+                       if (auto writer = self->writer_.lock())
+                         writer->mark_sent(self->chunks_.front().size());
                        self->chunks_.pop_front();
                        self->pump_stream();
                      });

@@ -56,8 +56,11 @@ struct api_key {
 struct database_config {
   /// `DATABASE_URL`: `postgresql://` or `postgres://` URI. Holds a password: never log it.
   std::string url;
-  /// `DATABASE_POOL_SIZE`: connections kept open, 1..256.
+  /// `DATABASE_POOL_SIZE`: connections of the engine's pool (its commits and loads), 1..256.
   int pool_size = 8;
+  /// `DATABASE_API_POOL_SIZE`: connections of the HTTP side's own pool (reads, creates, event
+  /// streams), 1..256, so the engine never waits behind API traffic.
+  int api_pool_size = 4;
   std::chrono::seconds connect_timeout{5};
 };
 
@@ -75,6 +78,9 @@ struct http_config {
   std::uint32_t max_header_bytes = 16 * 1024;
   /// `API_MAX_CONNECTIONS`: connections open at once, 1..1000000; one more gets a 503.
   std::size_t max_connections = 10'000;
+  /// `SSE_MAX_SUBSCRIBERS`: event streams open at once on this node, 1..1000000; one more gets
+  /// a 503.
+  std::size_t sse_max_subscribers = 1'000;
   /// `AUTH_FAILURES_PER_MINUTE`: failed authentications one client address may make within a
   /// minute, 1..1000000; then its requests needing a key get 429 until the minute is over.
   int auth_failures_per_minute = 20;

@@ -274,6 +274,7 @@ void read_database(reader& in, database_config& out) {
       out.url = std::string{*url};
   }
   in.integer("DATABASE_POOL_SIZE", 1, 256, out.pool_size);
+  in.integer("DATABASE_API_POOL_SIZE", 1, 256, out.api_pool_size);
 }
 
 void read_log(reader& in, log_config& out) {
@@ -366,6 +367,7 @@ void read_http(reader& in, http_config& out) {
   in.integer("MAX_BODY_BYTES", 1, 1073741824, out.max_body_bytes);
   in.integer("MAX_HEADER_BYTES", 1024, 1048576, out.max_header_bytes);
   in.integer("API_MAX_CONNECTIONS", 1, 1000000, out.max_connections);
+  in.integer("SSE_MAX_SUBSCRIBERS", 1, 1000000, out.sse_max_subscribers);
   in.integer("RATE_LIMIT_PER_MINUTE", 1, 1000000, out.rate_limit_per_minute);
   in.integer("AUTH_FAILURES_PER_MINUTE", 1, 1000000, out.auth_failures_per_minute);
   read_millis(in, "API_HEADER_TIMEOUT_MS", out.header_timeout);

@@ -89,25 +89,55 @@ private:
 
 constexpr std::size_t shard_count = 16;
 
-class cached_deployment_repository final : public deployment_repository {
+} // namespace
+
+class deployment_cache {
 public:
-  cached_deployment_repository(deployment_repository& store, deployment_cache_config cfg)
-    : store_(store), cfg_(std::move(cfg)),
-      per_shard_((cfg_.capacity + shard_count - 1) / shard_count) {
+  explicit deployment_cache(deployment_cache_config cfg)
+    : cfg_(std::move(cfg)), per_shard_((cfg_.capacity + shard_count - 1) / shard_count) {
     if (!cfg_.now) cfg_.now = [] { return steady_clock::now(); };
   }
 
-  std::shared_ptr<const deployment_record> cached(const uuid& id) override {
+  std::shared_ptr<const deployment_record> find(const uuid& id) {
     return shard_of(id).find(id, cfg_.now(), cfg_.max_age);
   }
 
+  uint64_t generation(const uuid& id) { return shard_of(id).generation(); }
+
+  void store(const deployment_record& rec, uint64_t seen) {
+    shard_of(rec.id).store(rec.id, std::make_shared<const deployment_record>(rec), seen, cfg_.now(),
+                           per_shard_);
+  }
+
+  void drop(const uuid& id) { shard_of(id).drop(id); }
+
+private:
+  shard& shard_of(const uuid& id) { return shards_[id.bytes[0] % shard_count]; }
+
+  deployment_cache_config cfg_;
+  std::size_t per_shard_;
+  std::array<shard, shard_count> shards_;
+};
+
+namespace {
+
+class cached_deployment_repository final : public deployment_repository {
+public:
+  cached_deployment_repository(deployment_repository& store,
+                               std::shared_ptr<deployment_cache> cache)
+    : store_(store), cache_(std::move(cache)) {
+    // nop
+  }
+
+  std::shared_ptr<const deployment_record> cached(const uuid& id) override {
+    return cache_->find(id);
+  }
+
   caf::expected<deployment_record> get(const uuid& id) override {
-    auto& sh = shard_of(id);
-    if (auto hit = sh.find(id, cfg_.now(), cfg_.max_age)) return *hit;
-    auto seen = sh.generation();
+    if (auto hit = cache_->find(id)) return *hit;
+    auto seen = cache_->generation(id);
     auto rec = store_.get(id);
-    if (rec)
-      sh.store(id, std::make_shared<const deployment_record>(*rec), seen, cfg_.now(), per_shard_);
+    if (rec) cache_->store(*rec, seen);
     return rec;
   }
 
@@ -149,22 +179,28 @@ private:
   struct dropper {
     cached_deployment_repository& self;
     uuid id;
-    ~dropper() { self.shard_of(id).drop(id); }
+    ~dropper() { self.cache_->drop(id); }
   };
 
-  shard& shard_of(const uuid& id) { return shards_[id.bytes[0] % shard_count]; }
-
   deployment_repository& store_;
-  deployment_cache_config cfg_;
-  std::size_t per_shard_;
-  std::array<shard, shard_count> shards_;
+  std::shared_ptr<deployment_cache> cache_;
 };
 
 } // namespace
 
+std::shared_ptr<deployment_cache> make_deployment_cache(deployment_cache_config cfg) {
+  return std::make_shared<deployment_cache>(std::move(cfg));
+}
+
+std::unique_ptr<deployment_repository>
+make_cached_deployment_repository(deployment_repository& store,
+                                  std::shared_ptr<deployment_cache> cache) {
+  return std::make_unique<cached_deployment_repository>(store, std::move(cache));
+}
+
 std::unique_ptr<deployment_repository>
 make_cached_deployment_repository(deployment_repository& store, deployment_cache_config cfg) {
-  return std::make_unique<cached_deployment_repository>(store, std::move(cfg));
+  return make_cached_deployment_repository(store, make_deployment_cache(std::move(cfg)));
 }
 
 } // namespace orch::persistence

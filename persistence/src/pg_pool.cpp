@@ -15,30 +15,10 @@
 
 namespace orch::persistence {
 
+using detail::one_line;
+using detail::with_connect_timeout;
+
 namespace {
-
-// libpq takes whole seconds; 0 would mean "wait forever".
-std::string with_connect_timeout(const std::string& url, std::chrono::milliseconds timeout) {
-  auto seconds = std::max<long long>(1, (timeout.count() + 999) / 1000);
-  if (url.find("connect_timeout") != std::string::npos) return url;
-  auto setting = "connect_timeout=" + std::to_string(seconds);
-  if (url.find("://") == std::string::npos) return url.empty() ? setting : url + " " + setting;
-  return url + (url.find('?') == std::string::npos ? "?" : "&") + setting;
-}
-
-// libpq messages span several lines; logs and error details want one.
-std::string one_line(std::string_view text) {
-  std::string out;
-  for (auto ch : text) {
-    if (ch == '\n' || ch == '\r' || ch == '\t') {
-      if (!out.empty() && out.back() != ' ') out += ' ';
-    } else {
-      out += ch;
-    }
-  }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
-}
 
 // SQLSTATE classes that say "try again later" rather than "this request is wrong": connection
 // exceptions, transaction rollbacks (serialization, deadlock), insufficient resources, operator
@@ -72,10 +52,37 @@ caf::error unavailable(std::string_view operation, std::string_view why) {
 
 } // namespace
 
+namespace detail {
+
+// libpq takes whole seconds; 0 would mean "wait forever".
+std::string with_connect_timeout(const std::string& url, std::chrono::milliseconds timeout) {
+  auto seconds = std::max<long long>(1, (timeout.count() + 999) / 1000);
+  if (url.find("connect_timeout") != std::string::npos) return url;
+  auto setting = "connect_timeout=" + std::to_string(seconds);
+  if (url.find("://") == std::string::npos) return url.empty() ? setting : url + " " + setting;
+  return url + (url.find('?') == std::string::npos ? "?" : "&") + setting;
+}
+
+// libpq messages span several lines; logs and error details want one.
+std::string one_line(std::string_view text) {
+  std::string out;
+  for (auto ch : text) {
+    if (ch == '\n' || ch == '\r' || ch == '\t') {
+      if (!out.empty() && out.back() != ' ') out += ' ';
+    } else {
+      out += ch;
+    }
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+} // namespace detail
+
 // -- pool ----------------------------------------------------------------------------------------
 
-pool::pool(pool_config cfg, query_observer observer)
-  : impl_(std::make_unique<impl>(std::move(cfg), std::move(observer))) {
+pool::pool(pool_config cfg, query_observer observer, usage_observer usage)
+  : impl_(std::make_unique<impl>(std::move(cfg), std::move(observer), std::move(usage))) {
   // nop
 }
 
@@ -97,6 +104,10 @@ int pool::open_connections() const {
   return impl_->open_connections();
 }
 
+pool_usage pool::usage() const {
+  return impl_->usage();
+}
+
 // -- pool::impl::lease ---------------------------------------------------------------------------
 
 pool::impl::lease::lease(impl* owner, std::unique_ptr<pqxx::connection> conn) noexcept
@@ -115,8 +126,8 @@ pool::impl::lease::~lease() {
 
 // -- pool::impl ----------------------------------------------------------------------------------
 
-pool::impl::impl(pool_config cfg, query_observer observer)
-  : cfg_(std::move(cfg)), observer_(std::move(observer)),
+pool::impl::impl(pool_config cfg, query_observer observer, usage_observer usage)
+  : cfg_(std::move(cfg)), observer_(std::move(observer)), usage_(std::move(usage)),
     conninfo_(with_connect_timeout(cfg_.url, cfg_.connect_timeout)) {
   // nop
 }
@@ -133,7 +144,16 @@ caf::expected<pool::impl::lease> pool::impl::acquire(std::string_view operation)
   std::unique_ptr<pqxx::connection> conn;
   {
     std::unique_lock guard{mtx_};
-    if (!returned_.wait_for(guard, cfg_.acquire_timeout, [this] { return leased_ < cfg_.size; })) {
+    auto must_wait = leased_ >= cfg_.size;
+    if (must_wait) {
+      ++waiting_;
+      report(false);
+    }
+    auto got
+      = returned_.wait_for(guard, cfg_.acquire_timeout, [this] { return leased_ < cfg_.size; });
+    if (must_wait) --waiting_;
+    if (!got) {
+      report(true);
       log()->warn("database {}: no connection free within {} ms (pool size {})", operation,
                   cfg_.acquire_timeout.count(), cfg_.size);
       return make_error(errc::store_unavailable,
@@ -141,6 +161,7 @@ caf::expected<pool::impl::lease> pool::impl::acquire(std::string_view operation)
                           + std::to_string(cfg_.acquire_timeout.count()) + " ms");
     }
     ++leased_;
+    report(false);
     if (!idle_.empty()) {
       conn = std::move(idle_.back());
       idle_.pop_back();
@@ -230,6 +251,20 @@ void pool::impl::observe(std::string_view operation,
   }
 }
 
+pool_usage pool::impl::usage() const {
+  std::lock_guard guard{mtx_};
+  return {leased_, waiting_, false};
+}
+
+void pool::impl::report(bool timed_out) noexcept {
+  if (!usage_) return;
+  try {
+    usage_(pool_usage{leased_, waiting_, timed_out});
+  } catch (...) {
+    // A metrics hook must not break the pool.
+  }
+}
+
 int pool::impl::open_connections() const {
   std::lock_guard guard{mtx_};
   return leased_ + static_cast<int>(idle_.size());
@@ -248,6 +283,7 @@ void pool::impl::give_back(std::unique_ptr<pqxx::connection> conn, bool reusable
   {
     std::lock_guard guard{mtx_};
     --leased_;
+    report(false);
     if (keep)
       idle_.push_back(std::move(conn));
     else

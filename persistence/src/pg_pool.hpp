@@ -43,7 +43,7 @@ public:
     bool reusable_ = true;
   };
 
-  impl(pool_config cfg, query_observer observer);
+  impl(pool_config cfg, query_observer observer, usage_observer usage);
 
   ~impl();
 
@@ -62,13 +62,19 @@ public:
 
   int open_connections() const;
 
+  pool_usage usage() const;
+
 private:
+  /// Reports the usage to the observer; call with `mtx_` held.
+  void report(bool timed_out) noexcept;
+
   void give_back(std::unique_ptr<pqxx::connection> conn, bool reusable) noexcept;
 
   std::unique_ptr<pqxx::connection> open() const;
 
   pool_config cfg_;
   query_observer observer_;
+  usage_observer usage_;
   /// `cfg_.url` plus the connect timeout, as libpq takes it.
   std::string conninfo_;
   mutable std::mutex mtx_;
@@ -76,9 +82,18 @@ private:
   std::vector<std::unique_ptr<pqxx::connection>> idle_;
   /// Connections handed out (or being opened for a caller) right now.
   int leased_ = 0;
+  /// Callers waiting in `acquire` for a connection to come back.
+  int waiting_ = 0;
 };
 
 namespace detail {
+
+/// `url` with libpq's `connect_timeout` set from `timeout` (whole seconds, at least 1), unless
+/// the URL sets one itself.
+std::string with_connect_timeout(const std::string& url, std::chrono::milliseconds timeout);
+
+/// `text` on one line: libpq messages span several, and logs and error details want one.
+std::string one_line(std::string_view text);
 
 template <class T>
 struct is_expected : std::false_type {};

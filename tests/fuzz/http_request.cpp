@@ -242,7 +242,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   cfg.cors_origins = {"https://ui.example"};
   cfg.rate_limit_per_minute = 100;
   auto gw = std::make_unique<orch::http::gateway>(std::move(cfg), registry, [now] { return now; });
+  orch::http::event_feed_metrics feed_metrics{registry};
+  orch::http::event_feed feed{
+    {}, deployments, [&pool](auto work) { pool.run(std::move(work)); }, feed_metrics};
   orch::http::api_dependencies deps{templates, pool, deployments, &engine, {"RegionOne"}, nullptr};
+  deps.events = &feed;
   orch::http::add_api_routes(*gw, deps);
 
   auto sink = std::make_shared<capture_sink>();

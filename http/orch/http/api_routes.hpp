@@ -6,6 +6,7 @@
 #include "orch/actors/deployment_engine.hpp"
 #include "orch/actors/orphan_finder.hpp"
 #include "orch/http/blocking_pool.hpp"
+#include "orch/http/event_feed.hpp"
 #include "orch/http/gateway.hpp"
 #include "orch/persistence/deployment_repository.hpp"
 #include "orch/persistence/template_repository.hpp"
@@ -29,11 +30,14 @@ struct api_dependencies {
   /// `MAX_VM_GROUPS_PER_DEPLOYMENT`, `MAX_VMS_PER_DEPLOYMENT`: templates and resolved
   /// deployments over them are refused with 422.
   template_limits limits{};
+  /// Serves the deployments' event streams; required with `engine`.
+  event_feed* events = nullptr;
 };
 
 /// Adds every route of the REST API (API.md) that this build serves to `gw`, on top of the
 /// gateway's built-in `/health`, `/health/ready` and `/metrics`. The one place that lists them,
-/// so the orchestrator and the OpenAPI consistency test see the same table.
+/// so the orchestrator and the OpenAPI consistency test see the same table. Throws
+/// `std::invalid_argument` for an `engine` without `events`.
 void add_api_routes(gateway& gw, const api_dependencies& deps);
 
 } // namespace orch::http

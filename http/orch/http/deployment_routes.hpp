@@ -1,11 +1,11 @@
 #pragma once
 
-#include <chrono>
 #include <string>
 #include <vector>
 
 #include "orch/actors/deployment_engine.hpp"
 #include "orch/http/blocking_pool.hpp"
+#include "orch/http/event_feed.hpp"
 #include "orch/http/gateway.hpp"
 #include "orch/persistence/deployment_repository.hpp"
 #include "orch/persistence/template_repository.hpp"
@@ -18,10 +18,6 @@ struct deployment_routes_config {
   /// The cloud regions a deployment may name (`OPENSTACK_REGION`); `cloud_region` outside this
   /// list is a 422.
   std::vector<std::string> regions{"RegionOne"};
-  /// How often an open event stream asks the repository for new events.
-  std::chrono::milliseconds poll_interval{250};
-  /// Idle time after which an event stream sends a comment, so proxies keep it open.
-  std::chrono::milliseconds heartbeat_interval{15'000};
   /// Size limits of a deployment's template once its parameters are applied.
   template_limits limits{};
 };
@@ -35,6 +31,8 @@ struct deployment_routes_dependencies {
   actors::deployment_engine& engine;
   /// Runs every repository call off the I/O threads.
   blocking_pool& blocking;
+  /// Serves the event streams (`Accept: text/event-stream`).
+  event_feed& events;
 };
 
 /// Adds the deployment routes of API.md ("Deployments") to `gw`:
@@ -50,8 +48,8 @@ struct deployment_routes_dependencies {
 ///   DELETED.
 /// - `GET /deployments/{id}/events?after=&limit=` → 200, a JSON array oldest first; with
 ///   `Accept: text/event-stream` a live Server-Sent Events stream (`id:` seq, `event:` type,
-///   `data:` the event) resuming after `Last-Event-ID`, polled every `poll_interval`, with a
-///   comment after `heartbeat_interval` of silence, ending once the deployment is DELETED.
+///   `data:` the event) resuming after `Last-Event-ID`, served by `events` (see `event_feed`),
+///   ending once the deployment is DELETED; 503 with `Retry-After` when `events` is full.
 /// A database outage answers 503 with `Retry-After`.
 void add_deployment_routes(gateway& gw, const deployment_routes_dependencies& deps,
                            deployment_routes_config cfg = {});

@@ -5,6 +5,7 @@ namespace orch::http {
 class authenticator;
 class blocking_pool;
 class cors_policy;
+class event_feed;
 class gateway;
 class rate_limiter;
 class responder;
@@ -14,6 +15,8 @@ class router;
 class server;
 class stream_writer;
 
+struct event_feed_config;
+struct event_feed_metrics;
 struct gateway_config;
 struct http_metrics;
 struct problem;

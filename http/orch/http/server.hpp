@@ -37,6 +37,10 @@ public:
   /// `false` once `close` was called or the connection went away.
   virtual bool is_open() const noexcept = 0;
 
+  /// Bytes written but not yet sent to the peer: a client that stops reading makes it grow. A
+  /// writer without a socket (a buffer, a test double) holds nothing back and says 0.
+  virtual std::size_t queued_bytes() const noexcept { return 0; }
+
   /// Calls `f` once when the stream ends for any reason (immediately if it already has). `f`
   /// runs on an I/O thread or the caller's and must not block; use it to unsubscribe.
   virtual void on_close(std::function<void()> f) = 0;

@@ -21,11 +21,25 @@ struct deployment_cache_config {
   std::function<std::chrono::steady_clock::time_point()> now;
 };
 
-/// A `deployment_repository` that keeps the records `get` returned in memory (see `cached`)
+/// The records kept in memory by one or more cached repositories (opaque).
+class deployment_cache;
+
+/// An empty cache, to share between the cached repositories of one node.
+std::shared_ptr<deployment_cache> make_deployment_cache(deployment_cache_config cfg = {});
+
+/// A `deployment_repository` that keeps the records `get` returned in `cache` (see `cached`)
 /// and forwards every call to `store`, which must outlive it. Every write through it (`create`,
 /// `append_events`, `claim`) drops the deployment's copy once the store returns, and a read that
 /// raced with such a write is not kept, so a reader never sees a record older than the last
-/// write made through it. Thread-safe if `store` is.
+/// write made through it or through any other repository sharing `cache`. Sharing it, several
+/// repositories over different connection pools (the engine's writes, the API's reads) stay
+/// coherent: PostgreSQL shows a committed write to every later transaction, whatever its
+/// connection. Thread-safe if `store` is.
+std::unique_ptr<deployment_repository>
+make_cached_deployment_repository(deployment_repository& store,
+                                  std::shared_ptr<deployment_cache> cache);
+
+/// The same with a cache of its own.
 std::unique_ptr<deployment_repository>
 make_cached_deployment_repository(deployment_repository& store, deployment_cache_config cfg = {});
 

@@ -28,6 +28,20 @@ struct pool_config {
 /// thread-safe and cheap: it runs on the calling thread while the connection is still leased.
 using query_observer = std::function<void(std::string_view operation, double seconds)>;
 
+/// What a pool's callers are doing at one moment.
+struct pool_usage {
+  /// Connections leased (or being opened for a caller) right now.
+  int in_use = 0;
+  /// Callers waiting for a connection to come back.
+  int waiting = 0;
+  /// `true` when this change is a caller giving up after `acquire_timeout`.
+  bool timed_out = false;
+};
+
+/// Called, with the pool's lock held, each time `pool_usage` changes: `apps/` points it at the
+/// `database_pool_*{pool}` gauges and counter. Must be cheap and must not call the pool.
+using usage_observer = std::function<void(const pool_usage&)>;
+
 /// A bounded pool of PostgreSQL connections, safe to share between threads. Connections open
 /// lazily; one that broke is thrown away and replaced on next use, so the pool recovers on its
 /// own after the server restarts. No libpqxx exception leaves it: connection trouble becomes
@@ -38,7 +52,7 @@ public:
   class impl;
 
   /// Opens nothing yet; `errc::invalid_config` surfaces on first use if `cfg` is unusable.
-  explicit pool(pool_config cfg, query_observer observer = {});
+  explicit pool(pool_config cfg, query_observer observer = {}, usage_observer usage = {});
 
   ~pool();
 
@@ -53,6 +67,9 @@ public:
 
   /// Connections currently open (idle or leased).
   int open_connections() const;
+
+  /// Connections in use and callers waiting, now.
+  pool_usage usage() const;
 
   /// For the `pg_*` adapters in `src/` only.
   impl& internals() noexcept { return *impl_; }

@@ -1,6 +1,9 @@
 #include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <string_view>
 
 #include <boost/test/unit_test.hpp>
 #include <prometheus/registry.h>
@@ -8,8 +11,10 @@
 
 #include "fake_deployment_engine.hpp"
 #include "orch/http/api_routes.hpp"
+#include "orch/http/event_feed.hpp"
 #include "orch/http/problem.hpp"
 #include "orch/http/server.hpp"
+#include "orch/persistence/listener.hpp"
 #include "orch/persistence/pg_deployment_repository.hpp"
 #include "orch/persistence/pg_template_repository.hpp"
 #include "orch/persistence/pool.hpp"
@@ -43,10 +48,34 @@ struct api_fixture {
     : db(orch::persistence::pool_config{global_database::get().url(), 4}),
       templates(orch::persistence::make_pg_template_repository(db)),
       deployments(orch::persistence::make_pg_deployment_repository(db)), engine(*deployments),
-      blocking(4), gw(gateway_config(), registry) {
+      blocking(4), gw(gateway_config(), registry), feed_metrics(registry) {
     global_database::get().exec("TRUNCATE deployment_events, deployment_snapshots, "
                                 "idempotency_keys, deployments, deployment_templates CASCADE");
-    orch::http::add_api_routes(gw, {*templates, blocking, *deployments, &engine, {"RegionOne"}});
+    // No safety poll within a test's patience: live events must come from NOTIFY.
+    orch::http::event_feed_config feed_cfg;
+    feed_cfg.poll_interval = 1h;
+    feed = std::make_unique<orch::http::event_feed>(
+      feed_cfg, *deployments, [this](auto job) { blocking.run(std::move(job)); }, feed_metrics);
+    orch::persistence::listener_config listen_cfg;
+    listen_cfg.url = global_database::get().url();
+    listen_cfg.channel = "deployment_events";
+    listener = std::make_unique<orch::persistence::listener>(
+      listen_cfg,
+      [this](std::string_view payload) {
+        if (auto id = orch::uuid::parse(payload)) feed->notify(*id);
+      },
+      [this] {
+        std::lock_guard guard{listening_mtx};
+        listening = true;
+        listening_cv.notify_all();
+      });
+    {
+      std::unique_lock lock{listening_mtx};
+      BOOST_REQUIRE(listening_cv.wait_for(lock, 10s, [this] { return listening; }));
+    }
+    orch::http::api_dependencies deps{*templates, blocking, *deployments, &engine, {"RegionOne"}};
+    deps.events = feed.get();
+    orch::http::add_api_routes(gw, deps);
     orch::http::server_config cfg;
     cfg.error_response = orch::http::make_server_error_response;
     srv = std::make_unique<orch::http::server>(cfg, gw.as_handler());
@@ -59,7 +88,10 @@ struct api_fixture {
   ~api_fixture() {
     client.reset();
     srv->stop(1s);
+    listener.reset();
+    // Handler work still queued may subscribe to the feed: it runs out first.
     blocking.stop();
+    feed.reset();
   }
 
   static orch::http::gateway_config gateway_config() {
@@ -98,6 +130,12 @@ struct api_fixture {
   orch::http::blocking_pool blocking;
   prometheus::Registry registry;
   orch::http::gateway gw;
+  orch::http::event_feed_metrics feed_metrics;
+  std::unique_ptr<orch::http::event_feed> feed;
+  std::unique_ptr<orch::persistence::listener> listener;
+  std::mutex listening_mtx;
+  std::condition_variable listening_cv;
+  bool listening = false;
   std::unique_ptr<orch::http::server> srv;
   std::unique_ptr<orch::testing::http_client> client;
 };

@@ -220,4 +220,37 @@ BOOST_AUTO_TEST_CASE(the_observer_sees_every_operation_by_name) {
              boost::test_tools::per_element());
 }
 
+BOOST_AUTO_TEST_CASE(the_usage_observer_sees_leases_waiters_and_timeouts) {
+  std::mutex mtx;
+  std::vector<persistence::pool_usage> seen;
+  persistence::pool uut{
+    config_for(global_database::get().url(), 1), {}, [&](const persistence::pool_usage& u) {
+      std::lock_guard guard{mtx};
+      seen.push_back(u);
+    }};
+  std::promise<void> acquired;
+  std::promise<void> release;
+  auto holder = std::async(std::launch::async, [&] {
+    return persistence::with_connection(uut, "hold", [&](pqxx::connection&) -> caf::error {
+      acquired.set_value();
+      release.get_future().wait();
+      return caf::none;
+    });
+  });
+  acquired.get_future().wait();
+  BOOST_TEST(uut.usage().in_use == 1);
+  auto err = uut.ping(); // waits 300 ms, then gives up
+  BOOST_TEST(failed_with(err, errc::store_unavailable), describe(err));
+  release.set_value();
+  BOOST_TEST(!holder.get());
+  BOOST_TEST(uut.usage().in_use == 0);
+  BOOST_TEST(uut.usage().waiting == 0);
+  std::lock_guard guard{mtx};
+  BOOST_REQUIRE(seen.size() == 4u);
+  BOOST_TEST((seen[0].in_use == 1 && seen[0].waiting == 0 && !seen[0].timed_out)); // leased
+  BOOST_TEST((seen[1].in_use == 1 && seen[1].waiting == 1 && !seen[1].timed_out)); // waits
+  BOOST_TEST((seen[2].in_use == 1 && seen[2].waiting == 0 && seen[2].timed_out));  // gives up
+  BOOST_TEST((seen[3].in_use == 0 && seen[3].waiting == 0 && !seen[3].timed_out)); // returned
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -311,6 +311,26 @@ BOOST_AUTO_TEST_CASE(abuse_limits_have_defaults_and_bounds) {
                 "MAX_VMS_PER_DEPLOYMENT must be an integer 1..1000000 (got \"-1\")");
 }
 
+BOOST_AUTO_TEST_CASE(api_pool_and_event_stream_cap_have_defaults_and_bounds) {
+  auto env = minimal_serve();
+  auto defaults = orch::parse_config(env);
+  BOOST_REQUIRE(defaults);
+  BOOST_TEST(defaults->database.pool_size == 8);
+  BOOST_TEST(defaults->database.api_pool_size == 4);
+  BOOST_TEST(defaults->http.sse_max_subscribers == 1000u);
+  env["DATABASE_API_POOL_SIZE"] = "2";
+  env["SSE_MAX_SUBSCRIBERS"] = "50";
+  auto cfg = orch::parse_config(env);
+  BOOST_REQUIRE(cfg);
+  BOOST_TEST(cfg->database.api_pool_size == 2);
+  BOOST_TEST(cfg->http.sse_max_subscribers == 50u);
+  env["DATABASE_API_POOL_SIZE"] = "0";
+  env["SSE_MAX_SUBSCRIBERS"] = "1000001";
+  BOOST_TEST(failure(env)
+             == "DATABASE_API_POOL_SIZE must be an integer 1..256 (got \"0\"); "
+                "SSE_MAX_SUBSCRIBERS must be an integer 1..1000000 (got \"1000001\")");
+}
+
 BOOST_AUTO_TEST_CASE(ports_are_bounded) {
   auto env = minimal_serve();
   env["API_PORT"] = "65535";

@@ -173,19 +173,29 @@ struct fixture {
     stored_template = *templates.create(std::get<orch::template_spec>(spec));
   }
 
-  // (Re)builds the gateway with `cfg` (regions and a fast poll filled in when left default).
-  void serve(orch::http::deployment_routes_config cfg) {
+  // Handler work still queued may subscribe to the feed: let it finish while the feed is there.
+  ~fixture() { pool.stop(); }
+
+  // (Re)builds the gateway with `cfg` (regions filled in) and an event feed with `feed_cfg`
+  // (a fast safety poll filled in when left default: no database notifies it here).
+  void serve(orch::http::deployment_routes_config cfg,
+             orch::http::event_feed_config feed_cfg = {}) {
     gw.reset();
+    feed.reset();
     cfg.regions = {"RegionOne", "RegionTwo"};
-    if (cfg.poll_interval == 250ms) cfg.poll_interval = 10ms;
+    if (feed_cfg.poll_interval == 2000ms) feed_cfg.poll_interval = 10ms;
     orch::http::gateway_config gw_cfg;
     gw_cfg.keys = {{read_key, orch::api_scope::read},
                    {write_key, orch::api_scope::write},
                    {other_write_key, orch::api_scope::write}};
     gw_cfg.rate_limit_per_minute = 10'000;
     registry = std::make_unique<prometheus::Registry>();
+    feed_metrics = std::make_unique<orch::http::event_feed_metrics>(*registry);
+    feed = std::make_unique<orch::http::event_feed>(
+      feed_cfg, deployments, [this](auto work) { pool.run(std::move(work)); }, *feed_metrics);
+    feed->start_ticker();
     gw = std::make_unique<orch::http::gateway>(gw_cfg, *registry);
-    orch::http::add_deployment_routes(*gw, {deployments, templates, engine, pool}, cfg);
+    orch::http::add_deployment_routes(*gw, {deployments, templates, engine, pool, *feed}, cfg);
   }
 
   std::shared_ptr<test_sink> exchange(bhttp::verb method, const std::string& target,
@@ -251,6 +261,8 @@ struct fixture {
   orch::testing::fake_deployment_engine engine;
   orch::http::blocking_pool pool;
   std::unique_ptr<prometheus::Registry> registry;
+  std::unique_ptr<orch::http::event_feed_metrics> feed_metrics;
+  std::unique_ptr<orch::http::event_feed> feed;
   std::unique_ptr<orch::http::gateway> gw;
   orch::stored_template stored_template;
 };
@@ -617,12 +629,36 @@ BOOST_AUTO_TEST_CASE(event_stream_of_an_unknown_deployment_is_404) {
 }
 
 BOOST_AUTO_TEST_CASE(event_stream_sends_a_heartbeat_when_idle) {
-  orch::http::deployment_routes_config cfg;
-  cfg.heartbeat_interval = 30ms;
-  serve(cfg);
+  orch::http::event_feed_config feed_cfg;
+  feed_cfg.heartbeat_interval = 30ms;
+  serve({}, feed_cfg);
   auto id = create("quiet");
   auto sink = open_stream("/deployments/" + id + "/events");
   BOOST_TEST(sink->stream_->wait_for(": keep-alive\n"));
+}
+
+BOOST_AUTO_TEST_CASE(event_streams_over_the_cap_get_503_with_retry_after) {
+  orch::http::event_feed_config feed_cfg;
+  feed_cfg.max_subscribers = 1;
+  serve({}, feed_cfg);
+  auto id = create("popular");
+  auto first = open_stream("/deployments/" + id + "/events");
+  auto refused = exchange(bhttp::verb::get, "/deployments/" + id + "/events",
+                          {{"Accept", "text/event-stream"}, {"X-Request-ID", "req-over-cap"}}, {});
+  BOOST_REQUIRE(refused->res_.has_value());
+  auto& res = *refused->res_;
+  BOOST_TEST(res.result_int() == 503u);
+  BOOST_TEST(res[bhttp::field::content_type] == "application/problem+json");
+  BOOST_TEST(std::stoi(std::string{res[bhttp::field::retry_after]}) >= 1);
+  auto body = parse(res.body());
+  BOOST_TEST(std::string{body["request_id"].GetString()} == "req-over-cap");
+  BOOST_TEST(std::string{body["detail"].GetString()}.find("event streams") != std::string::npos);
+  // The JSON history is no stream: it is still served.
+  BOOST_TEST(get("/deployments/" + id + "/events").result_int() == 200u);
+  // Once the first stream is gone, its place is free again.
+  first->stream_->close();
+  auto again = open_stream("/deployments/" + id + "/events");
+  BOOST_TEST(again->head_->result_int() == 200u);
 }
 
 BOOST_AUTO_TEST_CASE(event_stream_stops_polling_once_the_client_is_gone) {

@@ -26,8 +26,12 @@ std::set<operation> served_operations() {
   orch::testing::fake_deployment_engine engine{deployments};
   orch::http::blocking_pool blocking{1};
   orch::testing::fake_orphan_finder orphans;
+  orch::http::event_feed_metrics feed_metrics{registry};
+  orch::http::event_feed feed{
+    {}, deployments, [&blocking](auto work) { blocking.run(std::move(work)); }, feed_metrics};
   orch::http::api_dependencies deps{templates, blocking, deployments, &engine};
   deps.orphans = &orphans;
+  deps.events = &feed;
   orch::http::add_api_routes(gw, deps);
   std::set<operation> result;
   for (auto& [method, pattern] : gw.routes().routes()) {
