@@ -126,24 +126,38 @@ std::string deployment_fsm::cloud_name(resource_kind kind, const std::string& lo
 std::string deployment_fsm::recorded_id(resource_kind kind, const std::string& logical) const {
   const auto& res = state_.resources;
   auto suffix = std::string{logical_suffix(kind, logical)};
-  auto name = cloud_name(kind, logical);
-  auto vm = std::find_if(res.vms.begin(), res.vms.end(), [&](auto& x) { return x.name == name; });
-  auto vol_name = state_.name + "-" + suffix;
-  auto vol = std::find_if(res.volumes.begin(), res.volumes.end(),
-                          [&](auto& x) { return x.name == vol_name; });
-  auto has_interface = std::find(res.router_interfaces.begin(), res.router_interfaces.end(), suffix)
-                       != res.router_interfaces.end();
+  // Only servers, volumes and attachments scan the record: the network stages ask on every
+  // input, and must not cost as much as the deployment is large.
+  auto find_volume = [&] {
+    auto vol_name = state_.name + "-" + suffix;
+    return std::find_if(res.volumes.begin(), res.volumes.end(),
+                        [&](auto& x) { return x.name == vol_name; });
+  };
   switch (kind) {
     case resource_kind::network: return res.network_id;
     case resource_kind::subnet:
       return res.subnet_ids.count(suffix) > 0 ? res.subnet_ids.at(suffix) : std::string{};
     case resource_kind::router: return res.router_id;
     case resource_kind::router_gateway: return res.router_gateway ? present : std::string{};
-    case resource_kind::router_interface: return has_interface ? present : std::string{};
-    case resource_kind::server: return vm == res.vms.end() ? std::string{} : vm->id;
-    case resource_kind::volume: return vol == res.volumes.end() ? std::string{} : vol->id;
-    case resource_kind::volume_attachment:
+    case resource_kind::router_interface:
+      return std::find(res.router_interfaces.begin(), res.router_interfaces.end(), suffix)
+                 != res.router_interfaces.end()
+               ? present
+               : std::string{};
+    case resource_kind::server: {
+      auto name = cloud_name(kind, logical);
+      auto vm
+        = std::find_if(res.vms.begin(), res.vms.end(), [&](auto& x) { return x.name == name; });
+      return vm == res.vms.end() ? std::string{} : vm->id;
+    }
+    case resource_kind::volume: {
+      auto vol = find_volume();
+      return vol == res.volumes.end() ? std::string{} : vol->id;
+    }
+    case resource_kind::volume_attachment: {
+      auto vol = find_volume();
       return vol != res.volumes.end() && vol->attached ? present : std::string{};
+    }
   }
   return {};
 }
@@ -265,7 +279,8 @@ void deployment_fsm::want(commands& out, step what, const std::string& logical,
 
 void deployment_fsm::want_create(commands& out, timestamp at, resource_kind kind,
                                  const std::string& logical) {
-  if (!recorded_id(kind, logical).empty() || is_pending(logical)) return;
+  // The pending check first: it is a map lookup, `recorded_id` a scan of the record.
+  if (is_pending(logical) || !recorded_id(kind, logical).empty()) return;
   if (is_link(kind)) {
     want(out, step::link, logical, make_create(kind, logical));
     return;
