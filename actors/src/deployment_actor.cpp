@@ -160,6 +160,10 @@ struct deployment_state {
   std::shared_ptr<std::set<caf::actor>> live = std::make_shared<std::set<caf::actor>>();
   bool delete_requested = false;
   std::vector<delete_waiter> delete_waiters;
+  /// Accepted updates and scales, answered like deletes once their first events are stored.
+  std::vector<delete_waiter> change_waiters;
+  /// Updates and scales that arrived while loading.
+  std::vector<std::pair<deployment_change, caf::response_promise>> pending_changes;
   uint64_t idle_generation = 0;
   /// Bumped when a delete cancels the running operation: the machine forgets that operation's
   /// waits, so their late answers must not reach it (they would match the delete's own step
@@ -186,20 +190,25 @@ void pump(self_ptr self);
 
 void deliver_delete_waiters(self_ptr self) {
   auto& st = self->state;
-  auto& ws = st.delete_waiters;
-  for (auto i = ws.begin(); i != ws.end();) {
-    if (st.records_committed >= i->after_records) {
-      i->rp.deliver(st.committed);
-      i = ws.erase(i);
-    } else {
-      ++i;
+  for (auto* ws : {&st.delete_waiters, &st.change_waiters})
+    for (auto i = ws->begin(); i != ws->end();) {
+      if (st.records_committed >= i->after_records) {
+        i->rp.deliver(st.committed);
+        i = ws->erase(i);
+      } else {
+        ++i;
+      }
     }
-  }
 }
 
 void fail_delete_waiters(self_ptr self, const caf::error& err) {
-  for (auto& w : self->state.delete_waiters) w.rp.deliver(err);
-  self->state.delete_waiters.clear();
+  auto& st = self->state;
+  for (auto* ws : {&st.delete_waiters, &st.change_waiters}) {
+    for (auto& w : *ws) w.rp.deliver(err);
+    ws->clear();
+  }
+  for (auto& [change, rp] : st.pending_changes) rp.deliver(err);
+  st.pending_changes.clear();
 }
 
 /// Feeds one input to the machine and queues what it answers.
@@ -264,6 +273,7 @@ void commit_front(self_ptr self) {
         s.in_flight.reset();
         observe_batch(self, batch.events, s.committed);
         s.committed = batch.state;
+        s.committed.last_seq = last_seq;
         s.events_since_snapshot = batch.snapshot ? 0 : s.events_since_snapshot + int64_t(n);
         auto left = n;
         std::erase_if(s.backlog, [&left](const deployment_command& cmd) {
@@ -488,6 +498,39 @@ void begin_delete(self_ptr self) {
   pump(self);
 }
 
+/// Starts an update or a scale; answers `rp` once its first events are stored.
+void begin_change(self_ptr self, const deployment_change& change, caf::response_promise rp) {
+  auto& st = self->state;
+  if (st.fsm->state().status == deployment_status::deleted) {
+    rp.deliver(make_error(errc::not_found, "deployment " + st.log_id + " is deleted"));
+    return;
+  }
+  // The actor is the only writer of its log, so this check and the events that follow it
+  // cannot interleave with another change.
+  auto version = st.records_queued == st.records_committed ? st.last_seq : -1;
+  if (change.if_match && *change.if_match != version) {
+    rp.deliver(make_error(errc::precondition_failed,
+                          "deployment is at version " + std::to_string(st.last_seq)
+                            + (version < 0 ? " with changes being stored" : "") + ", not "
+                            + std::to_string(*change.if_match)));
+    return;
+  }
+  if (auto err = apply_input(self, start_update{change.type, change.parameters, change.spec, {}})) {
+    rp.deliver(std::move(err));
+    return;
+  }
+  log()->info("[d:{}] {} accepted, generation {}", st.log_id, to_string(change.type),
+              st.fsm->state().generation);
+  st.change_waiters.push_back({std::move(rp), st.records_queued});
+  pump(self);
+}
+
+void take_pending_changes(self_ptr self) {
+  auto pending = std::move(self->state.pending_changes);
+  self->state.pending_changes.clear();
+  for (auto& [change, rp] : pending) begin_change(self, change, std::move(rp));
+}
+
 /// Ends the running operation as FAILED without the machine, which keeps crashing the actor:
 /// the events go straight to the log, and the machine is rebuilt on top of them.
 void give_up_operation(self_ptr self) {
@@ -515,6 +558,7 @@ void on_loaded(self_ptr self, persistence::stored_history hist) {
   st.last_seq = hist.tail.empty() ? hist.snapshot_seq : hist.tail.back().seq;
   st.committed = fold(std::move(hist.snapshot), hist.tail);
   st.committed.epoch = st.epoch;
+  st.committed.last_seq = st.last_seq;
   st.events_since_snapshot = static_cast<int64_t>(hist.tail.size());
   st.fsm.emplace(st.committed, st.ctx->cfg.installation_id);
   st.has_cloud = st.ctx->cloud_for(st.committed.cloud_region) != nullptr;
@@ -530,13 +574,17 @@ void on_loaded(self_ptr self, persistence::stored_history hist) {
     throw std::runtime_error("injected fault in deployment actor");
   log()->info("[d:{}] loaded at epoch {}, status {}", st.log_id, st.epoch,
               to_string(st.committed.status));
-  if (st.delete_requested) return begin_delete(self);
+  if (st.delete_requested) {
+    begin_delete(self);
+    return take_pending_changes(self);
+  }
   caf::error err;
   if (st.committed.status == deployment_status::pending)
     err = apply_input(self, start_deploy{});
   else if (is_busy(st.committed.status))
     err = apply_input(self, resume{});
   if (err) log()->error("[d:{}] cannot start: {}", st.log_id, self->system().render(err));
+  take_pending_changes(self);
   pump(self);
 }
 
@@ -670,6 +718,15 @@ caf::behavior deployment_actor(self_ptr self, context_ptr ctx, uuid id,
         begin_delete(self);
       return caf::delegated<deployment_record>{};
     },
+    [=](update_atom, deployment_change& change) -> caf::result<deployment_record> {
+      auto& s = self->state;
+      auto rp = self->make_response_promise();
+      if (s.ph == deployment_state::phase::loading)
+        s.pending_changes.emplace_back(std::move(change), rp);
+      else
+        begin_change(self, change, rp);
+      return caf::delegated<deployment_record>{};
+    },
     [=](commit_atom) {
       auto& s = self->state;
       if (s.in_flight)
@@ -691,7 +748,8 @@ caf::behavior deployment_actor(self_ptr self, context_ptr ctx, uuid id,
     [=](idle_atom, uint64_t gen) {
       auto& s = self->state;
       if (gen != s.idle_generation || !s.backlog.empty() || !s.ready.empty() || !s.running.empty()
-          || s.committing > 0 || !s.delete_waiters.empty())
+          || s.committing > 0 || !s.delete_waiters.empty() || !s.change_waiters.empty()
+          || !s.pending_changes.empty())
         return;
       log()->debug("[d:{}] idle, passivating", s.log_id);
       self->quit();

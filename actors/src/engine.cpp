@@ -234,6 +234,23 @@ void forward_delete(manager_ptr self, const uuid& id, caf::response_promise rp, 
           });
 }
 
+void forward_update(manager_ptr self, const uuid& id, deployment_change change,
+                    caf::response_promise rp, bool retry) {
+  // Like a delete, a change answers its caller: it never waits for a slot.
+  auto hdl = spawn_running(self, id);
+  self->request(hdl, self->state.ctx->cfg.store_timeout * 2, update_atom::value, change)
+    .then([=](deployment_record& rec) mutable { rp.deliver(std::move(rec)); },
+          [=](caf::error& err) mutable {
+            if (retry && err == caf::sec::request_receiver_down) {
+              auto& st = self->state;
+              if (auto i = st.deployments.find(id); i != st.deployments.end() && i->second == hdl)
+                st.deployments.erase(i);
+              return forward_update(self, id, change, rp, false);
+            }
+            rp.deliver(std::move(err));
+          });
+}
+
 caf::actor spawn_store(caf::actor_system& sys, const engine_context& ctx) {
   return ctx.cfg.detached_store ? sys.spawn<caf::detached>(store_actor, ctx.repository)
                                 : sys.spawn(store_actor, ctx.repository);
@@ -370,6 +387,10 @@ caf::behavior manager_actor(manager_ptr self, context_ptr ctx) {
       forward_delete(self, id, self->make_response_promise(), true);
       return caf::delegated<deployment_record>{};
     },
+    [=](update_atom, const uuid& id, deployment_change& change) -> caf::result<deployment_record> {
+      forward_update(self, id, std::move(change), self->make_response_promise(), true);
+      return caf::delegated<deployment_record>{};
+    },
     [=](sweep_atom) { sweep_unfinished(self); },
   };
 }
@@ -403,6 +424,24 @@ public:
     auto& sys = sys_;
     sys_.spawn([=, &sys, mgr = manager_](caf::event_based_actor* self) {
       self->request(mgr, timeout, caf::delete_atom::value, id)
+        .then(
+          [=](deployment_record& rec) {
+            done(std::move(rec));
+            self->quit();
+          },
+          [=, &sys](caf::error& err) {
+            done(to_engine_error(sys, std::move(err)));
+            self->quit();
+          });
+    });
+  }
+
+  void update(const uuid& id, deployment_change change,
+              engine_callback<deployment_record> done) override {
+    auto timeout = ctx_->cfg.store_timeout * 3;
+    auto& sys = sys_;
+    sys_.spawn([=, &sys, mgr = manager_](caf::event_based_actor* self) {
+      self->request(mgr, timeout, update_atom::value, id, change)
         .then(
           [=](deployment_record& rec) {
             done(std::move(rec));

@@ -7,6 +7,7 @@
 
 #include <caf/all.hpp>
 
+#include "orch/actors/deployment_engine.hpp"
 #include "orch/deployment/deployment_fsm.hpp"
 #include "orch/persistence/deployment_repository.hpp"
 #include "orch/uuid.hpp"
@@ -27,6 +28,7 @@ using done_atom = caf::atom_constant<caf::atom("done")>;
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
+using update_atom = caf::atom_constant<caf::atom("update")>;
 
 using uuid_list = std::vector<orch::uuid>;
 
@@ -36,6 +38,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::uuid)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::actors::uuid_list)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::deployment_command)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::input_event)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::actors::deployment_change)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::deployment_record)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::persistence::stored_history)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::persistence::event_batch)

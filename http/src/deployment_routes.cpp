@@ -290,6 +290,137 @@ std::optional<std::string> next_link(const persistence::deployment_filter& filte
   return link;
 }
 
+// -- PATCH /deployments/{id} and POST /deployments/{id}/scale ---------------------------------
+
+// The strong ETag of a state version.
+std::string etag_of(int64_t version) {
+  return "\"" + std::to_string(version) + "\"";
+}
+
+// The version an `If-Match` header names: `nullopt` without the header, -1 if it names no
+// version of ours (a list, a weak tag, `*`), which then matches none.
+std::optional<int64_t> read_if_match(const request& req) {
+  auto it = req.find(beast_http::field::if_match);
+  if (it == req.end()) return std::nullopt;
+  std::string_view text{it->value().data(), it->value().size()};
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+  int64_t version = -1;
+  if (text.size() < 3 || text.front() != '"' || text.back() != '"') return -1;
+  auto digits = text.substr(1, text.size() - 2);
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), version);
+  if (ec != std::errc{} || end != digits.data() + digits.size() || version < 0) return -1;
+  return version;
+}
+
+struct change_context {
+  persistence::deployment_repository& deployments;
+  actors::deployment_engine& engine;
+  template_limits limits;
+};
+
+// Resolves `params` merged over the deployment's parameters; the spec, or every bad field.
+std::variant<std::pair<deployment_parameters, template_spec>, std::vector<field_error>>
+resolve_change(const change_context& cx, const deployment_record& rec,
+               const deployment_parameters& params) {
+  auto merged = rec.parameters;
+  for (const auto& [name, value] : params) merged[name] = value;
+  auto applied = apply_parameters(rec.spec, merged, cx.limits);
+  if (auto* bad = std::get_if<std::vector<field_error>>(&applied)) return std::move(*bad);
+  auto spec = std::get<template_spec>(std::move(applied));
+  // Resizes and rebuilds are planned (a dry run shows them) but not carried out yet: refused
+  // rather than left half done.
+  std::vector<field_error> errors;
+  for (size_t i = 0; i < spec.vm_config.size(); ++i) {
+    const auto& [group, now] = rec.spec.vm_config[i];
+    const auto& next = spec.vm_config[i].second;
+    if (now.flavor != next.flavor)
+      errors.push_back({"parameters." + group + "_flavor",
+                        "changing the flavor of a deployed group is not supported yet"});
+    if (now.image != next.image)
+      errors.push_back({"parameters." + group + "_image",
+                        "changing the image of a deployed group is not supported yet"});
+  }
+  if (!errors.empty()) return errors;
+  return std::pair{std::move(merged), std::move(spec)};
+}
+
+// Hands a checked change to the engine and answers 202 with `body_of` the stored record.
+void submit_change(const change_context& cx, const uuid& id, actors::deployment_change change,
+                   const request& req, const request_context& ctx, const responder& respond,
+                   std::function<std::string(const deployment_record&)> body_of) {
+  auto type = change.type;
+  cx.engine.update(id, std::move(change),
+                   [req, ctx, respond, type, body_of](caf::expected<deployment_record> got) {
+                     if (!got) return respond(problem_for(got.error(), req, ctx));
+                     log()->info("[r:{}] [d:{}] {} accepted", ctx.request_id, to_string(got->id),
+                                 to_string(type));
+                     auto res = make_json_response(status::accepted, body_of(*got), req.version());
+                     res.set(beast_http::field::etag, etag_of(got->last_seq));
+                     respond(std::move(res));
+                   });
+}
+
+void update_deployment(const change_context& cx, const uuid& id, deployment_parameters params,
+                       bool dry_run, std::optional<int64_t> if_match, const request& req,
+                       const request_context& ctx, const responder& respond) {
+  auto rec = cx.deployments.get(id);
+  if (!rec) return respond(problem_for(rec.error(), req, ctx));
+  if (rec->status == deployment_status::deleted)
+    return respond(unknown_deployment(to_string(id), req, ctx));
+  auto resolved = resolve_change(cx, *rec, params);
+  if (auto* errors = std::get_if<std::vector<field_error>>(&resolved))
+    return respond(invalid_fields(std::move(*errors), req, ctx));
+  auto& [merged, spec] = std::get<0>(resolved);
+  if (dry_run) {
+    if (if_match && *if_match != rec->last_seq)
+      return respond(
+        problem_for(make_error(errc::precondition_failed,
+                               "deployment is at version " + std::to_string(rec->last_seq)),
+                    req, ctx));
+    auto preview = *rec;
+    preview.spec = spec;
+    auto res = make_json_response(
+      status::ok, schemas::to_plan_json(plan_changes(preview), rec->last_seq), req.version());
+    res.set(beast_http::field::etag, etag_of(rec->last_seq));
+    return respond(std::move(res));
+  }
+  submit_change(cx, id, actors::deployment_change{operation_type::update, merged, spec, if_match},
+                req, ctx, respond, accepted_json);
+}
+
+void scale_deployment(const change_context& cx, const uuid& id, schemas::scale_request body,
+                      const request& req, const request_context& ctx, const responder& respond) {
+  auto rec = cx.deployments.get(id);
+  if (!rec) return respond(problem_for(rec.error(), req, ctx));
+  if (rec->status == deployment_status::deleted)
+    return respond(unknown_deployment(to_string(id), req, ctx));
+  const auto& groups = rec->spec.vm_config;
+  if (std::none_of(groups.begin(), groups.end(),
+                   [&](const auto& g) { return g.first == body.vm_type; }))
+    return respond(invalid_fields(
+      {{"vm_type", "the deployment has no VM group '" + body.vm_type + "'"}}, req, ctx));
+  auto count_param = body.vm_type + "_count";
+  auto resolved = resolve_change(cx, *rec, {{count_param, body.target_count}});
+  if (auto* errors = std::get_if<std::vector<field_error>>(&resolved)) {
+    // The count is the only thing a scale changes: its problems are the target's.
+    for (auto& e : *errors)
+      if (e.field == "parameters." + count_param || e.field == "template.vm_config")
+        e.field = "target_count";
+    return respond(invalid_fields(std::move(*errors), req, ctx));
+  }
+  auto& [merged, spec] = std::get<0>(resolved);
+  submit_change(cx, id, actors::deployment_change{operation_type::scale, merged, spec, {}}, req,
+                ctx, respond, [](const deployment_record& got) {
+                  schemas::json_writer out;
+                  out.begin_object()
+                    .member("deployment_id", to_string(got.id))
+                    .member("status", to_string(got.status))
+                    .end_object();
+                  return out.str();
+                });
+}
+
 std::string events_json(const std::vector<deployment_event>& events) {
   std::string out = "[";
   for (const auto& ev : events) {
@@ -310,6 +441,8 @@ void add_deployment_routes(gateway& gw, const deployment_routes_dependencies& de
   auto create_cx = std::make_shared<const create_context>(
     create_context{deps.deployments, deps.templates, deps.engine, cfg.regions, cfg.limits});
   auto& feed = deps.events;
+  auto change_cx = std::make_shared<const change_context>(
+    change_context{deps.deployments, deps.engine, cfg.limits});
 
   gw.add_route(
     verb::post, "/deployments",
@@ -360,21 +493,29 @@ void add_deployment_routes(gateway& gw, const deployment_routes_dependencies& de
         });
     });
 
-  gw.add_route(
-    verb::get, "/deployments/{id}",
-    [&repo, &pool](const request& req, const route_match& match, request_context& ctx,
-                   responder respond) {
-      auto id = uuid::parse(match.param("id"));
-      if (!id) return respond(unknown_deployment(match.param("id"), req, ctx));
-      // A fresh copy in memory answers on this I/O thread, without the hop to the pool and back.
-      if (auto rec = repo.cached(*id))
-        return respond(make_json_response(status::ok, schemas::to_api_json(*rec), req.version()));
-      run_answering(pool, req, ctx, respond, [&repo, id = *id, req, ctx, respond] {
-        auto rec = repo.get(id);
-        if (!rec) return respond(problem_for(rec.error(), req, ctx));
-        respond(make_json_response(status::ok, schemas::to_api_json(*rec), req.version()));
-      });
-    });
+  gw.add_route(verb::get, "/deployments/{id}",
+               [&repo, &pool](const request& req, const route_match& match, request_context& ctx,
+                              responder respond) {
+                 auto id = uuid::parse(match.param("id"));
+                 if (!id) return respond(unknown_deployment(match.param("id"), req, ctx));
+                 auto answer = [&req](const deployment_record& rec) {
+                   auto res
+                     = make_json_response(status::ok, schemas::to_api_json(rec), req.version());
+                   res.set(beast_http::field::etag, etag_of(rec.last_seq));
+                   return res;
+                 };
+                 // A fresh copy in memory answers on this I/O thread, without the hop to the pool
+                 // and back.
+                 if (auto rec = repo.cached(*id)) return respond(answer(*rec));
+                 run_answering(pool, req, ctx, respond, [&repo, id = *id, req, ctx, respond] {
+                   auto rec = repo.get(id);
+                   if (!rec) return respond(problem_for(rec.error(), req, ctx));
+                   auto res
+                     = make_json_response(status::ok, schemas::to_api_json(*rec), req.version());
+                   res.set(beast_http::field::etag, etag_of(rec->last_seq));
+                   respond(std::move(res));
+                 });
+               });
 
   gw.add_route(
     verb::delete_, "/deployments/{id}",
@@ -394,6 +535,52 @@ void add_deployment_routes(gateway& gw, const deployment_routes_dependencies& de
           respond(make_json_response(status::accepted, accepted_json(*got), req.version()));
         });
       });
+    });
+
+  gw.add_route(
+    verb::patch, "/deployments/{id}",
+    [change_cx, &pool](const request& req, const route_match& match, request_context& ctx,
+                       responder respond) {
+      auto id = uuid::parse(match.param("id"));
+      if (!id) return respond(unknown_deployment(match.param("id"), req, ctx));
+      bool dry_run = false;
+      if (auto text = match.query_param("dry_run")) {
+        if (*text == "true")
+          dry_run = true;
+        else if (*text != "false")
+          return respond(invalid_fields({{"dry_run", "must be true or false"}}, req, ctx));
+      }
+      auto parsed = schemas::parse_update_deployment(req.body());
+      if (auto* err = std::get_if<schemas::request_error>(&parsed)) {
+        auto code = err->code == errc::malformed_request ? status::bad_request
+                                                         : status::unprocessable_entity;
+        return respond(problem_for(problem{code, err->detail, err->errors, {}}, req, ctx));
+      }
+      run_answering(pool, req, ctx, respond,
+                    [change_cx, id = *id, params = std::get<0>(std::move(parsed)), dry_run,
+                     if_match = read_if_match(req), req, ctx, respond]() mutable {
+                      update_deployment(*change_cx, id, std::move(params), dry_run, if_match, req,
+                                        ctx, respond);
+                    });
+    });
+
+  gw.add_route(
+    verb::post, "/deployments/{id}/scale",
+    [change_cx, &pool](const request& req, const route_match& match, request_context& ctx,
+                       responder respond) {
+      auto id = uuid::parse(match.param("id"));
+      if (!id) return respond(unknown_deployment(match.param("id"), req, ctx));
+      auto parsed = schemas::parse_scale_request(req.body());
+      if (auto* err = std::get_if<schemas::request_error>(&parsed)) {
+        auto code = err->code == errc::malformed_request ? status::bad_request
+                                                         : status::unprocessable_entity;
+        return respond(problem_for(problem{code, err->detail, err->errors, {}}, req, ctx));
+      }
+      run_answering(
+        pool, req, ctx, respond,
+        [change_cx, id = *id, body = std::get<0>(std::move(parsed)), req, ctx, respond]() mutable {
+          scale_deployment(*change_cx, id, std::move(body), req, ctx, respond);
+        });
     });
 
   gw.add_route(

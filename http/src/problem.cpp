@@ -128,6 +128,7 @@ beast_http::status to_status(const caf::error& err) {
       case orch::errc::payload_too_large: return status::payload_too_large;
       case orch::errc::unsupported_media_type: return status::unsupported_media_type;
       case orch::errc::malformed_request: return status::bad_request;
+      case orch::errc::precondition_failed: return status::precondition_failed;
       case orch::errc::invalid_config:
       case orch::errc::internal: break;
     }

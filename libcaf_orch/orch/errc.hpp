@@ -36,6 +36,8 @@ enum class errc : uint8_t {
   malformed_request = 12,
   /// An invariant was broken: a bug.
   internal = 13,
+  /// The state changed since the version the request was based on (`If-Match`).
+  precondition_failed = 14,
 };
 
 /// Stable snake_case name of `x`, as shown in `operation.error.code`.

@@ -27,6 +27,7 @@ std::string to_string(errc x) {
     case errc::unsupported_media_type: return "unsupported_media_type";
     case errc::malformed_request: return "malformed_request";
     case errc::internal: return "internal";
+    case errc::precondition_failed: return "precondition_failed";
   }
   return "unknown";
 }

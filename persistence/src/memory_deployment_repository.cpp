@@ -159,7 +159,10 @@ caf::expected<int64_t> memory_deployment_repository::append_events(const uuid& i
   row.operation = batch.state.operation;
   row.updated_at = batch.state.updated_at;
   row.deleted_at = batch.state.deleted_at;
+  row.spec = batch.state.spec;
+  row.parameters = batch.state.parameters;
   auto last = static_cast<int64_t>(e.log.size());
+  row.last_seq = last;
   if (batch.snapshot) {
     e.snapshot = batch.state;
     e.snapshot.epoch = epoch;

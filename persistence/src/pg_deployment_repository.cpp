@@ -27,7 +27,7 @@ namespace {
 #define ORCH_DEPLOYMENT_COLUMNS                                                                    \
   "id::text, name, status, template::text, COALESCE(template_id::text, ''), parameters::text, "    \
   "cloud_region, resources::text, COALESCE(operation::text, 'null'), epoch, " ORCH_MICROS(         \
-    "created_at") ", " ORCH_MICROS("updated_at") ", " ORCH_MICROS("deleted_at")
+    "created_at") ", " ORCH_MICROS("updated_at") ", " ORCH_MICROS("deleted_at") ", last_seq"
 
 // $1 status or '', $2 LIKE pattern ('%' for every name), $3 include DELETED. Listings plan it
 // for their actual values (`list_plan_sql`), which folds the unused conditions away so that
@@ -74,7 +74,8 @@ constexpr auto append_stmt = "deployment_append";
 constexpr auto append_sql
   = "WITH upd AS (UPDATE deployments SET status = $3, resources = $4::jsonb, "
     "operation = $5::jsonb, updated_at = $6::timestamptz, "
-    "deleted_at = NULLIF($7, '')::timestamptz, last_seq = last_seq + $8 "
+    "deleted_at = NULLIF($7, '')::timestamptz, last_seq = last_seq + $8, "
+    "template = $13::json, parameters = $14::jsonb "
     "WHERE id = $1::uuid AND epoch = $2 AND ($12 < 0 OR last_seq = $12) RETURNING last_seq), "
     "ev AS (INSERT INTO deployment_events (deployment_id, seq, at, type, data) "
     "SELECT $1::uuid, upd.last_seq - $8 + e.ord, (e.v->>'at')::timestamptz, e.v->>'type', "
@@ -219,6 +220,7 @@ caf::expected<deployment_record> read_row(const pqxx::row& row) {
   rec.created_at = from_micros(row[10].as<int64_t>());
   rec.updated_at = from_micros(row[11].as<int64_t>());
   if (!row[12].is_null()) rec.deleted_at = from_micros(row[12].as<int64_t>());
+  rec.last_seq = row[13].as<int64_t>();
   return rec;
 }
 
@@ -342,7 +344,8 @@ public:
           schemas::resources_json(st.resources), schemas::operation_json(st.operation),
           to_rfc3339(st.updated_at), time_text(st.deleted_at),
           static_cast<int64_t>(batch.events.size()), events, batch.snapshot,
-          batch.snapshot ? snapshot : std::string{"null"}, batch.after_seq.value_or(-1));
+          batch.snapshot ? snapshot : std::string{"null"}, batch.after_seq.value_or(-1),
+          schemas::template_json(st.spec), schemas::parameters_json(st.parameters));
         if (!res.empty()) return res[0][0].as<int64_t>();
         auto row = tx.exec_prepared(prepared(conn, log_end_stmt, log_end_sql), to_string(id));
         if (row.empty()) return unknown_deployment(id);

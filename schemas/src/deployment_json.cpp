@@ -160,6 +160,19 @@ void write_template(json_writer& out, const template_spec& spec) {
   out.end_object();
 }
 
+// A template in a jsonb document, which re-sorts object keys: groups and subnets are ordered,
+// so their order goes along (`template_order`).
+void write_ordered_template(json_writer& out, const template_spec& spec) {
+  out.key("template");
+  write_template(out, spec);
+  out.key("template_order").begin_object();
+  out.key("vm_config").begin_array();
+  for (const auto& [name, group] : spec.vm_config) out.value(name);
+  out.end_array().key("subnets").begin_array();
+  for (const auto& [name, cidr] : spec.network_config.subnets) out.value(name);
+  out.end_array().end_object();
+}
+
 void write_event_data(json_writer& out, const event_data& data) {
   out.begin_object();
   std::visit(overload{
@@ -213,6 +226,12 @@ void write_event_data(json_writer& out, const event_data& data) {
                  out.member("code", x.error.code)
                    .member("message", x.error.message)
                    .member("resource", x.error.resource);
+               },
+               [&](const desired_changed& x) {
+                 out.member("generation", x.generation);
+                 out.key("parameters");
+                 write_parameters(out, x.parameters);
+                 write_ordered_template(out, x.spec);
                },
              },
              data);
@@ -415,6 +434,16 @@ open_intent read_intent(reader& in, const Value& x) {
                      in.str(x, "cloud_name"), in.strings(x, "tags")};
 }
 
+template_spec read_ordered_template(reader& in, const Value& x) {
+  template_spec spec;
+  if (auto t = in.find(x, "template")) spec = read_template_value(in, *t);
+  if (auto order = in.find(x, "template_order")) {
+    restore_order(spec.vm_config, in.strings(*order, "vm_config"));
+    restore_order(spec.network_config.subnets, in.strings(*order, "subnets"));
+  }
+  return spec;
+}
+
 resource_created read_created(reader& in, const Value& x) {
   resource_created ev;
   ev.kind = in.enumeration(x, "kind", &parse_resource_kind);
@@ -462,6 +491,13 @@ std::optional<event_data> read_event_data(reader& in, std::string_view type, con
                            in.int64(x, "delay_ms")};
   if (type == "error")
     return error_reported{{in.str(x, "code"), in.str(x, "message"), in.str(x, "resource")}};
+  if (type == "desired_changed") {
+    desired_changed ev;
+    ev.generation = in.int64(x, "generation");
+    if (auto p = in.find(x, "parameters")) ev.parameters = read_parameters(in, *p);
+    ev.spec = read_ordered_template(in, x);
+    return ev;
+  }
   return std::nullopt;
 }
 
@@ -641,15 +677,7 @@ std::string snapshot_json(const deployment_record& x) {
     .member("id", to_string(x.id))
     .member("name", x.name)
     .member("status", to_string(x.status));
-  out.key("template");
-  write_template(out, x.spec);
-  // Snapshots live in jsonb, which re-sorts object keys; groups and subnets are ordered.
-  out.key("template_order").begin_object();
-  out.key("vm_config").begin_array();
-  for (const auto& [name, group] : x.spec.vm_config) out.value(name);
-  out.end_array().key("subnets").begin_array();
-  for (const auto& [name, cidr] : x.spec.network_config.subnets) out.value(name);
-  out.end_array().end_object();
+  write_ordered_template(out, x.spec);
   write_id(out, "template_id", x.template_id ? to_string(*x.template_id) : std::string{});
   out.key("parameters");
   write_parameters(out, x.parameters);
@@ -669,6 +697,10 @@ std::string snapshot_json(const deployment_record& x) {
   }
   out.end_array();
   out.member("epoch", x.epoch);
+  out.member("generation", x.generation);
+  out.key("vm_high_water").begin_object();
+  for (const auto& [group, high] : x.vm_high_water) out.member(group, high);
+  out.end_object();
   write_time(out, "created_at", x.created_at);
   write_time(out, "updated_at", x.updated_at);
   write_time(out, "deleted_at", x.deleted_at);
@@ -685,11 +717,7 @@ caf::expected<deployment_record> record_from_snapshot(std::string_view json) {
   x.id = in.id(doc, "id").value_or(uuid{});
   x.name = in.str(doc, "name");
   x.status = in.enumeration(doc, "status", &parse_deployment_status);
-  if (auto t = in.find(doc, "template")) x.spec = read_template_value(in, *t);
-  if (auto order = in.find(doc, "template_order")) {
-    restore_order(x.spec.vm_config, in.strings(*order, "vm_config"));
-    restore_order(x.spec.network_config.subnets, in.strings(*order, "subnets"));
-  }
+  x.spec = read_ordered_template(in, doc);
   x.template_id = in.id(doc, "template_id");
   if (auto p = in.find(doc, "parameters")) x.parameters = read_parameters(in, *p);
   x.cloud_region = in.str(doc, "cloud_region");
@@ -698,6 +726,24 @@ caf::expected<deployment_record> record_from_snapshot(std::string_view json) {
   if (auto intents = in.find(doc, "intents"); intents != nullptr && intents->IsArray())
     for (const auto& i : intents->GetArray()) x.intents.push_back(read_intent(in, i));
   x.epoch = in.int64(doc, "epoch");
+  // Snapshots written before updates existed have neither: generation 0, and the high-water
+  // marks of what they hold (nothing of theirs was ever removed but by a delete).
+  if (doc.HasMember("generation")) x.generation = in.int64(doc, "generation");
+  if (doc.HasMember("vm_high_water")) {
+    const auto& marks = doc["vm_high_water"];
+    if (!marks.IsObject())
+      in.fail("vm_high_water", "must be an object");
+    else
+      for (auto i = marks.MemberBegin(); i != marks.MemberEnd(); ++i)
+        x.vm_high_water[i->name.GetString()] = in.integer(marks, i->name.GetString());
+  } else {
+    for (const auto& vm : x.resources.vms)
+      x.vm_high_water[vm.group] = std::max(x.vm_high_water[vm.group], vm.index);
+    for (const auto& intent : x.intents)
+      if (intent.kind == resource_kind::server)
+        if (auto vm = parse_vm_suffix(logical_suffix(intent.kind, intent.logical_name)))
+          x.vm_high_water[vm->first] = std::max(x.vm_high_water[vm->first], vm->second);
+  }
   x.created_at = in.time(doc, "created_at").value_or(timestamp{});
   x.updated_at = in.time(doc, "updated_at").value_or(timestamp{});
   x.deleted_at = in.time(doc, "deleted_at");
@@ -745,6 +791,93 @@ caf::expected<deployment_parameters> parameters_from_json(std::string_view json)
     return make_error(errc::internal, "stored parameters are not JSON");
   reader in;
   return in.result(read_parameters(in, doc), "parameters");
+}
+
+namespace {
+
+// Parses a request body into `doc`; a `malformed_request` if it is not a JSON object.
+std::optional<request_error> parse_request_body(rapidjson::Document& doc, std::string_view body) {
+  if (exceeds_json_depth(body)) return too_deep_error();
+  if (!parse_document(doc, body))
+    return request_error{errc::malformed_request,
+                         std::string{"body is not valid JSON: "}
+                           + rapidjson::GetParseError_En(doc.GetParseError()),
+                         {}};
+  if (!doc.IsObject())
+    return request_error{errc::malformed_request, "body must be a JSON object", {}};
+  return std::nullopt;
+}
+
+request_error invalid_fields(std::vector<field_error> errors) {
+  std::string detail;
+  for (const auto& e : errors) detail += (detail.empty() ? "" : "; ") + e.field + ": " + e.message;
+  return request_error{errc::invalid_spec, std::move(detail), std::move(errors)};
+}
+
+} // namespace
+
+std::variant<deployment_parameters, request_error> parse_update_deployment(std::string_view body) {
+  rapidjson::Document doc;
+  if (auto err = parse_request_body(doc, body)) return std::move(*err);
+  std::vector<field_error> errors;
+  create_deployment_request req;
+  const auto& root = doc;
+  for (auto i = root.MemberBegin(); i != root.MemberEnd(); ++i) {
+    std::string_view name{i->name.GetString(), i->name.GetStringLength()};
+    if (name == "parameters")
+      read_request_member(name, i->value, req, errors);
+    else
+      errors.push_back({std::string{name}, "unknown field"});
+  }
+  if (!doc.HasMember("parameters")) errors.push_back({"parameters", "is required"});
+  if (!errors.empty()) return invalid_fields(std::move(errors));
+  return std::move(req.parameters);
+}
+
+std::variant<scale_request, request_error> parse_scale_request(std::string_view body) {
+  rapidjson::Document doc;
+  if (auto err = parse_request_body(doc, body)) return std::move(*err);
+  std::vector<field_error> errors;
+  scale_request req;
+  const auto& root = doc;
+  for (auto i = root.MemberBegin(); i != root.MemberEnd(); ++i) {
+    std::string_view name{i->name.GetString(), i->name.GetStringLength()};
+    const auto& x = i->value;
+    if (name == "target_count") {
+      if (x.IsInt64())
+        req.target_count = x.GetInt64();
+      else
+        errors.push_back({"target_count", "must be an integer"});
+    } else if (name == "vm_type") {
+      if (x.IsString() && x.GetStringLength() > 0)
+        req.vm_type = {x.GetString(), x.GetStringLength()};
+      else
+        errors.push_back({"vm_type", "must be a non-empty string"});
+    } else {
+      errors.push_back({std::string{name}, "unknown field"});
+    }
+  }
+  for (auto required : {"target_count", "vm_type"})
+    if (!doc.HasMember(required)) errors.push_back({required, "is required"});
+  if (!errors.empty()) return invalid_fields(std::move(errors));
+  return req;
+}
+
+std::string to_plan_json(const std::vector<planned_change>& changes, int64_t version) {
+  json_writer out;
+  out.begin_object().member("version", version).key("changes").begin_array();
+  for (const auto& x : changes) {
+    out.begin_object()
+      .member("action", to_string(x.action))
+      .member("resource", x.kind == resource_kind::volume ? "volume" : "vm")
+      .member("name", x.cloud_name)
+      .member("group", x.group);
+    write_id(out, "from", x.from);
+    write_id(out, "to", x.to);
+    out.end_object();
+  }
+  out.end_array().end_object();
+  return out.str();
 }
 
 std::variant<create_deployment_request, request_error>

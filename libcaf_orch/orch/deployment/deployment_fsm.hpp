@@ -29,9 +29,22 @@ struct start_delete {
   timestamp at;
 };
 
-/// Continues the running operation (IN_PROGRESS or DELETING) of a machine rebuilt from
-/// storage: open intents are looked up by tag first, then the operation goes on where the
-/// record says it stands. Does nothing in other statuses: a PENDING deployment needs
+/// Starts an update or a scale of a COMPLETED or FAILED deployment: records the new desired
+/// state (`desired_changed`, generation + 1) first, then reconciles the recorded resources
+/// with it (`plan_changes`).
+struct start_update {
+  /// `update` or `scale`.
+  operation_type type = operation_type::update;
+  /// The whole parameter set after the change.
+  deployment_parameters parameters;
+  /// The resolved template with `parameters` applied.
+  template_spec spec;
+  timestamp at;
+};
+
+/// Continues the running operation (IN_PROGRESS, UPDATING, SCALING or DELETING) of a machine
+/// rebuilt from storage: open intents are looked up by tag first, then the operation goes on where
+/// the record says it stands. Does nothing in other statuses: a PENDING deployment needs
 /// `start_deploy`.
 struct resume {
   timestamp at;
@@ -82,7 +95,7 @@ struct step_failed {
 
 /// Everything `deployment_fsm::apply` accepts.
 using input_event = std::variant<start_deploy, start_delete, resume, lookup_result, create_result,
-                                 ready_result, gone_result, step_failed>;
+                                 ready_result, gone_result, step_failed, start_update>;
 
 // -- commands -------------------------------------------------------------------------------
 
@@ -210,12 +223,15 @@ std::string logical_name_of(const deployment_command& cmd);
 
 // -- the machine ----------------------------------------------------------------------------
 
-/// Deploys and deletes one deployment. Pure: no clock (time comes in the inputs), no I/O. The
-/// record it holds already includes every `record_event` it returned, so the actor must
-/// persist those before it carries out the commands that follow them.
+/// Deploys, updates, scales and deletes one deployment. Pure: no clock (time comes in the
+/// inputs), no I/O. The record it holds already includes every `record_event` it returned, so
+/// the actor must persist those before it carries out the commands that follow them.
 ///
-/// Deploy: network, subnets, router (+ gateway, + one interface per subnet), then servers and
-/// volumes in parallel, then attachments, then COMPLETED. Delete, in reverse: detach and
+/// Deploy, update and scale reconcile the record with the desired spec: network, subnets,
+/// router (+ gateway, + one interface per subnet), then what `plan_changes` lists (volumes of
+/// VMs no longer desired detached and deleted before their servers; missing servers and
+/// volumes created in parallel), waits, attachments, then COMPLETED. Resizes and rebuilds are
+/// not carried out (the API refuses flavor and image changes). Delete, in reverse: detach and
 /// delete volumes, delete servers, remove interfaces, clear the gateway, delete router,
 /// subnets, network, then DELETED. What to do next is always derived from the record, so a
 /// machine rebuilt from storage carries on where the last one stopped.
@@ -251,6 +267,7 @@ private:
   caf::expected<std::vector<deployment_command>> on(const ready_result& ev);
   caf::expected<std::vector<deployment_command>> on(const gone_result& ev);
   caf::expected<std::vector<deployment_command>> on(const step_failed& ev);
+  caf::expected<std::vector<deployment_command>> on(const start_update& ev);
 
   /// Appends a `record_event` for `data` and folds it into the state.
   void record(std::vector<deployment_command>& out, timestamp at, event_data data);
@@ -264,6 +281,11 @@ private:
   /// for an unverified open intent, else a new intent and the create.
   void want_create(std::vector<deployment_command>& out, timestamp at, resource_kind kind,
                    const std::string& logical);
+
+  /// Queues the delete of a recorded resource (intent first) unless something for it is
+  /// pending.
+  void want_remove(std::vector<deployment_command>& out, timestamp at, resource_kind kind,
+                   const std::string& logical, const std::string& id);
 
   /// Queues `cmd` for `logical` unless something for it is pending.
   void want(std::vector<deployment_command>& out, step what, const std::string& logical,
@@ -288,10 +310,16 @@ private:
     int k = 0;
   };
 
-  /// Every resource the template asks for, in deploy order.
+  /// The network resources the template asks for, in deploy order.
   static std::vector<planned> make_plan(const template_spec& spec);
 
-  const planned* find_planned(const std::string& logical) const;
+  /// A network resource of the plan, or a server, volume or attachment described by its
+  /// logical name; `nullopt` if it is neither.
+  std::optional<planned> find_planned(resource_kind kind, const std::string& logical) const;
+
+  /// Whether the desired spec asks for this server, volume or attachment (as of the last
+  /// `advance`).
+  bool is_desired(const std::string& logical) const { return desired_.count(logical) > 0; }
 
   /// The template group of a planned server, volume or attachment.
   const vm_group_spec& group_of(const planned& p) const;
@@ -312,7 +340,10 @@ private:
 
   deployment_record state_;
   std::string installation_;
+  /// The network part of the plan; servers and volumes come from `plan_changes`.
   std::vector<planned> plan_;
+  /// Logical names of the desired servers, volumes and attachments.
+  std::set<std::string> desired_;
   /// Logical name -> what its outstanding command does.
   std::map<std::string, step> pending_;
   /// Open intents that came with the stored state and have not been looked up yet.

@@ -115,10 +115,24 @@ struct error_reported {
   friend bool operator==(const error_reported&, const error_reported&) = default;
 };
 
+/// An update or scale was accepted: from now on the deployment is to match `spec`. Recorded
+/// first in its operation (intent before effect) and carrying the whole resolved template, so
+/// a replay needs nothing else.
+struct desired_changed {
+  int64_t generation = 0;
+  deployment_parameters parameters;
+  template_spec spec;
+
+  friend bool operator==(const desired_changed& x, const desired_changed& y) {
+    return x.generation == y.generation && x.parameters == y.parameters
+           && is_same_template(x.spec, y.spec);
+  }
+};
+
 /// What happened, one alternative per event type.
 using event_data = std::variant<status_changed, operation_started, operation_finished,
                                 intent_recorded, resource_created, resource_ready, resource_deleted,
-                                retry_scheduled, error_reported>;
+                                retry_scheduled, error_reported, desired_changed>;
 
 /// One entry of a deployment's append-only event log.
 struct deployment_event {
@@ -132,7 +146,7 @@ struct deployment_event {
 
 /// The `type` of an event as stored and shown by `GET /deployments/{id}/events`:
 /// `status_changed`, `operation_started`, `operation_finished`, `intent`, `resource_created`,
-/// `resource_ready`, `resource_deleted`, `retry`, `error`.
+/// `resource_ready`, `resource_deleted`, `retry`, `error`, `desired_changed`.
 std::string event_type(const event_data& x);
 
 /// The open create intent of `kind`/`logical` in `state`, or null.

@@ -193,6 +193,15 @@ struct deployment_record {
   timestamp created_at;
   timestamp updated_at;
   std::optional<timestamp> deleted_at;
+  /// Counts the accepted changes of `spec` (`desired_changed`); 0 for the spec it was created
+  /// with.
+  int64_t generation = 0;
+  /// Group -> the highest VM index the deployment ever used in it (an intent counts). VM
+  /// indexes are never reused, so `vm:<group>-<n>` names one server for the deployment's life.
+  std::map<std::string, int> vm_high_water;
+  /// Seq of the newest stored event: the state version (`ETag`). Set by the store and the
+  /// fold; not part of `==`, since a snapshot does not know the events after it.
+  int64_t last_seq = 0;
 };
 
 /// Field-wise equality, the template included.
@@ -263,6 +272,62 @@ std::vector<std::string> identity_tags(const std::vector<std::string>& tags);
 /// `identity_tags` for metadata.
 std::map<std::string, std::string>
 identity_metadata(const std::map<std::string, std::string>& metadata);
+
+/// Splits a VM's logical suffix `<group>-<n>` into group and index; `nullopt` if it has no
+/// positive index after its last `-`.
+std::optional<std::pair<std::string, int>> parse_vm_suffix(std::string_view suffix);
+
+/// Splits a volume's logical suffix `<group>-<n>-vol<k>` into the VM's suffix and `k`;
+/// `nullopt` if it does not end in `-vol<k>`.
+std::optional<std::pair<std::string, int>> parse_volume_suffix(std::string_view suffix);
+
+// -- planning -------------------------------------------------------------------------------
+
+/// What a planned change does.
+enum class change_action : uint8_t { create, remove, resize, rebuild };
+
+/// API name: `create`, `delete`, `resize`, `rebuild`.
+std::string to_string(change_action x);
+
+/// One step that makes the recorded resources of a deployment match its desired spec.
+struct planned_change {
+  change_action action = change_action::create;
+  /// `server` or `volume`.
+  resource_kind kind = resource_kind::server;
+  std::string logical_name;
+  std::string cloud_name;
+  std::string group;
+  /// The VM's 1-based index in its group.
+  int index = 0;
+  /// Volumes: 1-based position among the VM's volumes; 0 for servers.
+  int k = 0;
+  /// Resize: old and new flavor; rebuild: old and new image; empty otherwise.
+  std::string from;
+  std::string to;
+
+  friend bool operator==(const planned_change&, const planned_change&) = default;
+};
+
+/// One VM the desired spec asks for.
+struct desired_vm {
+  std::string group;
+  int index = 0;
+
+  friend bool operator==(const desired_vm&, const desired_vm&) = default;
+};
+
+/// The VMs `rec.spec` asks for, group by group in template order: the VMs the deployment has
+/// (recorded, or with an open create intent) with the lowest indexes first, then new ones
+/// numbered past the group's high-water mark. Scale-in thus drops the highest indexes, and a
+/// new VM never takes the name of an old one. Nothing while DELETING or DELETED.
+std::vector<desired_vm> desired_vms(const deployment_record& rec);
+
+/// What makes `rec.resources` match `rec.spec`, in dependency order: deletes of the volumes,
+/// then of the servers no longer desired (highest index first), creates of the servers, then
+/// of the volumes missing, then resizes (flavor) and rebuilds (image) of the servers kept. A server
+/// or volume with an open create intent counts as missing: its create is looked up first.
+/// Used by the deployment machine and by `PATCH ?dry_run=true`, so both show the same plan.
+std::vector<planned_change> plan_changes(const deployment_record& rec);
 
 /// The subnet a VM group is placed on: the subnet of its own name, else the first one; empty
 /// if the template has no subnet.

@@ -26,6 +26,12 @@ bool is_link(resource_kind kind) {
          || kind == resource_kind::volume_attachment;
 }
 
+// Servers, volumes and attachments come and go with updates; the rest is the network.
+bool is_network_kind(resource_kind kind) {
+  return kind != resource_kind::server && kind != resource_kind::volume
+         && kind != resource_kind::volume_attachment;
+}
+
 // Any non-empty marker stands for "this link exists" where the record keeps no id.
 const std::string present = "present";
 
@@ -57,9 +63,8 @@ deployment_fsm::deployment_fsm(deployment_record state, std::string installation
 
 std::vector<deployment_fsm::planned> deployment_fsm::make_plan(const template_spec& spec) {
   std::vector<planned> plan;
-  auto add = [&](resource_kind kind, std::string suffix, std::string group = {}, int index = 0,
-                 int k = 0) {
-    plan.push_back(planned{kind, logical_name(kind, suffix), std::move(group), index, k});
+  auto add = [&](resource_kind kind, std::string suffix) {
+    plan.push_back(planned{kind, logical_name(kind, suffix), {}, 0, 0});
   };
   const auto& net = spec.network_config;
   add(resource_kind::network, "");
@@ -69,29 +74,41 @@ std::vector<deployment_fsm::planned> deployment_fsm::make_plan(const template_sp
     if (!net.external_network.empty()) add(resource_kind::router_gateway, "");
     for (const auto& [name, cidr] : net.subnets) add(resource_kind::router_interface, name);
   }
-  for (const auto& [group, g] : spec.vm_config)
-    for (int i = 1; i <= g.count; ++i)
-      add(resource_kind::server, group + "-" + std::to_string(i), group, i);
-  for (const auto& [group, g] : spec.vm_config)
-    for (int i = 1; i <= g.count; ++i)
-      for (int k = 1; k <= static_cast<int>(g.volumes.size()); ++k) {
-        auto suffix = group + "-" + std::to_string(i) + "-vol" + std::to_string(k);
-        add(resource_kind::volume, suffix, group, i, k);
-        add(resource_kind::volume_attachment, suffix, group, i, k);
-      }
   return plan;
 }
 
-const deployment_fsm::planned* deployment_fsm::find_planned(const std::string& logical) const {
-  auto i = std::find_if(plan_.begin(), plan_.end(),
-                        [&](const planned& x) { return x.logical_name == logical; });
-  return i == plan_.end() ? nullptr : &*i;
+std::optional<deployment_fsm::planned>
+deployment_fsm::find_planned(resource_kind kind, const std::string& logical) const {
+  auto suffix = logical_suffix(kind, logical);
+  std::optional<std::pair<std::string, int>> vm;
+  int k = 0;
+  switch (kind) {
+    case resource_kind::server: vm = parse_vm_suffix(suffix); break;
+    case resource_kind::volume:
+    case resource_kind::volume_attachment:
+      if (auto vol = parse_volume_suffix(suffix)) {
+        vm = parse_vm_suffix(vol->first);
+        k = vol->second;
+      }
+      break;
+    default: {
+      auto i = std::find_if(plan_.begin(), plan_.end(),
+                            [&](const planned& x) { return x.logical_name == logical; });
+      if (i == plan_.end() || i->kind != kind) return std::nullopt;
+      return *i;
+    }
+  }
+  if (!vm) return std::nullopt;
+  const auto& groups = state_.spec.vm_config;
+  auto g = std::find_if(groups.begin(), groups.end(),
+                        [&](const auto& x) { return x.first == vm->first; });
+  if (g == groups.end() || k > static_cast<int>(g->second.volumes.size())) return std::nullopt;
+  return planned{kind, logical, vm->first, vm->second, k};
 }
 
 bool deployment_fsm::is_known(resource_kind kind, const std::string& logical) const {
-  auto* p = find_planned(logical);
-  return (p != nullptr && p->kind == kind) || !recorded_id(kind, logical).empty()
-         || find_intent(state_, kind, logical) != nullptr;
+  return (is_network_kind(kind) && find_planned(kind, logical)) || is_desired(logical)
+         || !recorded_id(kind, logical).empty() || find_intent(state_, kind, logical) != nullptr;
 }
 
 std::string deployment_fsm::cloud_name(resource_kind kind, const std::string& logical) const {
@@ -109,24 +126,38 @@ std::string deployment_fsm::cloud_name(resource_kind kind, const std::string& lo
 std::string deployment_fsm::recorded_id(resource_kind kind, const std::string& logical) const {
   const auto& res = state_.resources;
   auto suffix = std::string{logical_suffix(kind, logical)};
-  auto name = cloud_name(kind, logical);
-  auto vm = std::find_if(res.vms.begin(), res.vms.end(), [&](auto& x) { return x.name == name; });
-  auto vol_name = state_.name + "-" + suffix;
-  auto vol = std::find_if(res.volumes.begin(), res.volumes.end(),
-                          [&](auto& x) { return x.name == vol_name; });
-  auto has_interface = std::find(res.router_interfaces.begin(), res.router_interfaces.end(), suffix)
-                       != res.router_interfaces.end();
+  // Only servers, volumes and attachments scan the record: the network stages ask on every
+  // input, and must not cost as much as the deployment is large.
+  auto find_volume = [&] {
+    auto vol_name = state_.name + "-" + suffix;
+    return std::find_if(res.volumes.begin(), res.volumes.end(),
+                        [&](auto& x) { return x.name == vol_name; });
+  };
   switch (kind) {
     case resource_kind::network: return res.network_id;
     case resource_kind::subnet:
       return res.subnet_ids.count(suffix) > 0 ? res.subnet_ids.at(suffix) : std::string{};
     case resource_kind::router: return res.router_id;
     case resource_kind::router_gateway: return res.router_gateway ? present : std::string{};
-    case resource_kind::router_interface: return has_interface ? present : std::string{};
-    case resource_kind::server: return vm == res.vms.end() ? std::string{} : vm->id;
-    case resource_kind::volume: return vol == res.volumes.end() ? std::string{} : vol->id;
-    case resource_kind::volume_attachment:
+    case resource_kind::router_interface:
+      return std::find(res.router_interfaces.begin(), res.router_interfaces.end(), suffix)
+                 != res.router_interfaces.end()
+               ? present
+               : std::string{};
+    case resource_kind::server: {
+      auto name = cloud_name(kind, logical);
+      auto vm
+        = std::find_if(res.vms.begin(), res.vms.end(), [&](auto& x) { return x.name == name; });
+      return vm == res.vms.end() ? std::string{} : vm->id;
+    }
+    case resource_kind::volume: {
+      auto vol = find_volume();
+      return vol == res.volumes.end() ? std::string{} : vol->id;
+    }
+    case resource_kind::volume_attachment: {
+      auto vol = find_volume();
       return vol != res.volumes.end() && vol->attached ? present : std::string{};
+    }
   }
   return {};
 }
@@ -159,10 +190,10 @@ deployment_command deployment_fsm::make_create(resource_kind kind,
       return set_router_gateway{logical, res.router_id, net.external_network};
     case resource_kind::router_interface:
       return add_router_interface{logical, res.router_id, subnet_id(suffix)};
-    case resource_kind::server: return make_server(*find_planned(logical));
-    case resource_kind::volume: return make_volume(*find_planned(logical));
+    case resource_kind::server: return make_server(*find_planned(kind, logical));
+    case resource_kind::volume: return make_volume(*find_planned(kind, logical));
     case resource_kind::volume_attachment: {
-      const auto* p = find_planned(logical);
+      auto p = find_planned(kind, logical);
       auto server = logical_name(resource_kind::server, p->group + "-" + std::to_string(p->index));
       return attach_volume{
         logical, recorded_id(resource_kind::server, server),
@@ -203,7 +234,8 @@ resource_created deployment_fsm::make_record(resource_kind kind, const std::stri
   ev.logical_name = logical;
   ev.cloud_name = cloud_name(kind, logical);
   ev.id = id;
-  const auto* p = find_planned(logical);
+  auto p = find_planned(kind, logical);
+  if (!p) return ev; // a group no longer in the template: only the id is known
   if (kind == resource_kind::server) {
     const auto& group = group_of(*p);
     ev.group = p->group;
@@ -247,7 +279,8 @@ void deployment_fsm::want(commands& out, step what, const std::string& logical,
 
 void deployment_fsm::want_create(commands& out, timestamp at, resource_kind kind,
                                  const std::string& logical) {
-  if (!recorded_id(kind, logical).empty() || is_pending(logical)) return;
+  // The pending check first: it is a map lookup, `recorded_id` a scan of the record.
+  if (is_pending(logical) || !recorded_id(kind, logical).empty()) return;
   if (is_link(kind)) {
     want(out, step::link, logical, make_create(kind, logical));
     return;
@@ -261,6 +294,16 @@ void deployment_fsm::want_create(commands& out, timestamp at, resource_kind kind
   want(out, step::create, logical, make_create(kind, logical));
 }
 
+void deployment_fsm::want_remove(commands& out, timestamp at, resource_kind kind,
+                                 const std::string& logical, const std::string& id) {
+  if (is_pending(logical)) return;
+  auto name = cloud_name(kind, logical);
+  record(out, at,
+         intent_recorded{intent_action::remove, kind, logical, name,
+                         ownership_tags(state_.id, logical)});
+  want(out, step::remove, logical, delete_resource{kind, logical, id});
+}
+
 void deployment_fsm::finish(commands& out, timestamp at, operation_status how, deployment_status to,
                             std::optional<operation_error> error) {
   record(out, at, operation_finished{how, std::move(error)});
@@ -270,14 +313,17 @@ void deployment_fsm::finish(commands& out, timestamp at, operation_status how, d
 // -- advancing ------------------------------------------------------------------------------
 
 commands deployment_fsm::advance(timestamp at) {
-  if (state_.status == deployment_status::in_progress) return advance_deploy(at);
+  if (state_.status == deployment_status::in_progress
+      || state_.status == deployment_status::updating
+      || state_.status == deployment_status::scaling)
+    return advance_deploy(at);
   if (state_.status == deployment_status::deleting) return advance_delete(at);
   return {};
 }
 
 commands deployment_fsm::advance_deploy(timestamp at) {
   commands out;
-  // Each stage starts once everything of the stage before it is recorded.
+  // Each network stage starts once everything of the stage before it is recorded.
   auto stage = [&](std::initializer_list<resource_kind> kinds) {
     bool done = true;
     for (const auto& p : plan_) {
@@ -293,26 +339,79 @@ commands deployment_fsm::advance_deploy(timestamp at) {
       || !stage({resource_kind::router})
       || !stage({resource_kind::router_gateway, resource_kind::router_interface}))
     return out;
-  // Servers and volumes go in parallel, and each waits as soon as it is recorded.
-  bool done = stage({resource_kind::server, resource_kind::volume});
-  for (const auto& vm : state_.resources.vms) {
-    if (vm.status == "ACTIVE") continue;
+  const auto& res = state_.resources;
+  desired_.clear();
+  for (const auto& vm : desired_vms(state_)) {
+    auto suffix = vm.group + "-" + std::to_string(vm.index);
+    desired_.insert(logical_name(resource_kind::server, suffix));
+    const auto& g = std::find_if(state_.spec.vm_config.begin(), state_.spec.vm_config.end(),
+                                 [&](const auto& x) { return x.first == vm.group; })
+                      ->second;
+    for (int k = 1; k <= static_cast<int>(g.volumes.size()); ++k) {
+      auto vol = suffix + "-vol" + std::to_string(k);
+      desired_.insert(logical_name(resource_kind::volume, vol));
+      desired_.insert(logical_name(resource_kind::volume_attachment, vol));
+    }
+  }
+  bool done = true;
+  // An open create intent of something no longer desired may stand for a resource that
+  // exists: it is looked up, and what is found is deleted with the rest.
+  for (const auto& intent : std::vector<open_intent>{state_.intents})
+    if (!is_network_kind(intent.kind) && !is_link(intent.kind)
+        && !is_desired(intent.logical_name)) {
+      done = false;
+      want(out, step::lookup, intent.logical_name,
+           find_by_tag{intent.kind, intent.logical_name, intent.cloud_name, intent.tags});
+    }
+  // Servers and volumes go in parallel; removals detach a volume before deleting it, and
+  // delete a server once its volumes are gone.
+  std::set<std::string> vms_with_volumes;
+  for (const auto& vol : res.volumes) vms_with_volumes.insert(vol.vm);
+  for (const auto& change : plan_changes(state_)) {
+    if (change.action == change_action::resize || change.action == change_action::rebuild)
+      continue; // refused by the API before it gets here
     done = false;
-    auto logical = logical_name(resource_kind::server, vm.name.substr(state_.name.size() + 1));
+    if (change.action == change_action::create) {
+      want_create(out, at, change.kind, change.logical_name);
+      continue;
+    }
+    auto id = recorded_id(change.kind, change.logical_name);
+    if (id.empty()) continue; // an open intent: its lookup is out
+    if (change.kind == resource_kind::volume) {
+      auto attachment = logical_name(resource_kind::volume_attachment,
+                                     logical_suffix(change.kind, change.logical_name));
+      auto server_id = recorded_id(
+        resource_kind::server,
+        logical_name(resource_kind::server, change.group + "-" + std::to_string(change.index)));
+      if (!recorded_id(resource_kind::volume_attachment, attachment).empty())
+        want(out, step::unlink, attachment, detach_volume{attachment, server_id, id});
+      else if (!is_pending(attachment))
+        want_remove(out, at, change.kind, change.logical_name, id);
+      continue;
+    }
+    if (vms_with_volumes.count(change.cloud_name) == 0)
+      want_remove(out, at, change.kind, change.logical_name, id);
+  }
+  // Waits and attachments of what is desired and recorded.
+  for (const auto& vm : res.vms) {
+    auto logical = logical_name(resource_kind::server, vm.group + "-" + std::to_string(vm.index));
+    if (vm.status == "ACTIVE" || !is_desired(logical)) continue;
+    done = false;
     want(out, step::wait, logical, wait_server_active{logical, vm.id});
   }
-  for (const auto& vol : state_.resources.volumes) {
-    if (vol.attached) continue;
-    done = false;
+  std::map<std::string, const vm_record*> vm_by_name;
+  for (const auto& vm : res.vms) vm_by_name.emplace(vm.name, &vm);
+  for (const auto& vol : res.volumes) {
     auto suffix = vol.name.substr(state_.name.size() + 1);
     auto logical = logical_name(resource_kind::volume, suffix);
+    if (vol.attached || !is_desired(logical)) continue;
+    done = false;
     if (vol.status != "available") {
       want(out, step::wait, logical, wait_volume_available{logical, vol.id});
       continue;
     }
-    auto vm = std::find_if(state_.resources.vms.begin(), state_.resources.vms.end(),
-                           [&](auto& x) { return x.name == vol.vm; });
-    if (vm != state_.resources.vms.end() && vm->status == "ACTIVE")
+    auto vm = vm_by_name.find(vol.vm);
+    if (vm != vm_by_name.end() && vm->second->status == "ACTIVE")
       want_create(out, at, resource_kind::volume_attachment,
                   logical_name(resource_kind::volume_attachment, suffix));
   }
@@ -424,6 +523,30 @@ caf::expected<commands> deployment_fsm::on(const start_delete& ev) {
   return out;
 }
 
+caf::expected<commands> deployment_fsm::on(const start_update& ev) {
+  if (state_.status != deployment_status::completed && state_.status != deployment_status::failed) {
+    auto running = state_.operation ? to_string(state_.operation->type) : std::string{"none"};
+    return make_error(errc::conflict, "deployment is " + to_string(state_.status) + " (operation '"
+                                        + running + "' is running)");
+  }
+  if (ev.type != operation_type::update && ev.type != operation_type::scale)
+    return make_error(errc::invalid_spec, "start_update takes an update or a scale");
+  commands out;
+  record(out, ev.at, desired_changed{state_.generation + 1, ev.parameters, ev.spec});
+  record(out, ev.at, operation_started{ev.type});
+  record(out, ev.at,
+         status_changed{state_.status, ev.type == operation_type::scale
+                                         ? deployment_status::scaling
+                                         : deployment_status::updating});
+  plan_ = make_plan(state_.spec);
+  // A failed operation may have left creates whose outcome nobody saw: look them up before
+  // creating anything of the same name.
+  for (const auto& intent : state_.intents) unverified_.insert(intent.logical_name);
+  auto next = advance(ev.at);
+  out.insert(out.end(), next.begin(), next.end());
+  return out;
+}
+
 caf::expected<commands> deployment_fsm::on(const resume& ev) {
   return advance(ev.at);
 }
@@ -440,7 +563,8 @@ caf::expected<commands> deployment_fsm::on(const lookup_result& ev) {
   commands out;
   if (ev.id)
     record(out, ev.at, make_record(ev.kind, ev.logical_name, *ev.id));
-  else if (state_.status == deployment_status::deleting)
+  else if (state_.status == deployment_status::deleting
+           || (!is_network_kind(ev.kind) && !is_desired(ev.logical_name)))
     record(out, ev.at, resource_deleted{ev.kind, ev.logical_name, {}});
   auto next = advance(ev.at);
   out.insert(out.end(), next.begin(), next.end());
@@ -506,8 +630,7 @@ caf::expected<commands> deployment_fsm::on(const step_failed& ev) {
     out.insert(out.end(), next.begin(), next.end());
     return out;
   }
-  if (state_.status == deployment_status::in_progress
-      || state_.status == deployment_status::deleting)
+  if (is_busy(state_.status) && state_.status != deployment_status::pending)
     finish(out, ev.at, operation_status::failed, deployment_status::failed,
            operation_error{ev.code, ev.message, cloud_name(ev.kind, ev.logical_name)});
   return out;

@@ -59,7 +59,13 @@ void set_attached(deployment_record& state, std::string_view logical, bool attac
   }
 }
 
+void raise_high_water(deployment_record& state, const std::string& group, int index) {
+  auto& high = state.vm_high_water[group];
+  high = std::max(high, index);
+}
+
 void upsert_vm(deployment_record& state, const resource_created& ev) {
+  raise_high_water(state, ev.group, ev.index);
   vm_record vm{ev.id, ev.cloud_name, ev.group, ev.index, ev.status, ev.flavor, ev.image, {}, {}};
   if (auto* old = find_vm(state, ev.cloud_name))
     *old = std::move(vm);
@@ -134,6 +140,9 @@ void on_deleted(deployment_record& state, const resource_deleted& ev) {
 
 void on_intent(deployment_record& state, const intent_recorded& ev) {
   if (ev.action != intent_action::create || find_intent(state, ev.kind, ev.logical_name)) return;
+  if (ev.kind == resource_kind::server)
+    if (auto vm = parse_vm_suffix(logical_suffix(ev.kind, ev.logical_name)))
+      raise_high_water(state, vm->first, vm->second);
   state.intents.push_back(open_intent{ev.kind, ev.logical_name, ev.cloud_name, ev.tags});
 }
 
@@ -160,6 +169,7 @@ std::string event_type(const event_data& x) {
                       [](const resource_deleted&) { return "resource_deleted"; },
                       [](const retry_scheduled&) { return "retry"; },
                       [](const error_reported&) { return "error"; },
+                      [](const desired_changed&) { return "desired_changed"; },
                     },
                     x);
 }
@@ -211,9 +221,15 @@ void apply(deployment_record& state, const deployment_event& ev) {
       [](const error_reported&) {
         // nop: audit only
       },
+      [&](const desired_changed& x) {
+        state.generation = x.generation;
+        state.parameters = x.parameters;
+        state.spec = x.spec;
+      },
     },
     ev.data);
   state.updated_at = ev.at;
+  if (ev.seq > 0) state.last_seq = ev.seq;
 }
 
 deployment_record fold(deployment_record base, const std::vector<deployment_event>& tail) {

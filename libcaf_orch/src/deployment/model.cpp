@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
+#include <functional>
+#include <set>
 #include <utility>
 
 namespace orch {
@@ -180,7 +183,8 @@ bool operator==(const deployment_record& x, const deployment_record& y) {
          && x.parameters == y.parameters && x.cloud_region == y.cloud_region
          && x.resources == y.resources && x.operation == y.operation && x.intents == y.intents
          && x.epoch == y.epoch && x.created_at == y.created_at && x.updated_at == y.updated_at
-         && x.deleted_at == y.deleted_at;
+         && x.deleted_at == y.deleted_at && x.generation == y.generation
+         && x.vm_high_water == y.vm_high_water;
 }
 
 std::string network_name(std::string_view deployment) {
@@ -240,6 +244,169 @@ identity_metadata(const std::map<std::string, std::string>& metadata) {
   auto result = metadata;
   result.erase(std::string{installation_tag_key});
   return result;
+}
+
+std::optional<std::pair<std::string, int>> parse_vm_suffix(std::string_view suffix) {
+  auto dash = suffix.rfind('-');
+  if (dash == std::string_view::npos || dash == 0 || dash + 1 == suffix.size()) return std::nullopt;
+  int index = 0;
+  auto digits = suffix.substr(dash + 1);
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
+  if (ec != std::errc{} || end != digits.data() + digits.size() || index < 1) return std::nullopt;
+  return std::pair{std::string{suffix.substr(0, dash)}, index};
+}
+
+std::optional<std::pair<std::string, int>> parse_volume_suffix(std::string_view suffix) {
+  auto mark = suffix.rfind("-vol");
+  if (mark == std::string_view::npos || mark == 0) return std::nullopt;
+  int k = 0;
+  auto digits = suffix.substr(mark + 4);
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), k);
+  if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size() || k < 1)
+    return std::nullopt;
+  return std::pair{std::string{suffix.substr(0, mark)}, k};
+}
+
+std::string to_string(change_action x) {
+  switch (x) {
+    case change_action::create: return "create";
+    case change_action::remove: return "delete";
+    case change_action::resize: return "resize";
+    case change_action::rebuild: return "rebuild";
+  }
+  return "create";
+}
+
+namespace {
+
+// Group -> the indexes of the VMs the deployment has in it: recorded, or announced by an open
+// create intent.
+std::map<std::string, std::set<int>> vm_members(const deployment_record& rec) {
+  std::map<std::string, std::set<int>> members;
+  for (const auto& vm : rec.resources.vms) members[vm.group].insert(vm.index);
+  for (const auto& intent : rec.intents) {
+    if (intent.kind != resource_kind::server) continue;
+    auto logical = std::string_view{intent.logical_name};
+    if (auto vm = parse_vm_suffix(logical.substr(logical.find(':') + 1)))
+      members[vm->first].insert(vm->second);
+  }
+  return members;
+}
+
+} // namespace
+
+std::vector<desired_vm> desired_vms(const deployment_record& rec) {
+  std::vector<desired_vm> out;
+  if (rec.status == deployment_status::deleting || rec.status == deployment_status::deleted)
+    return out;
+  auto members = vm_members(rec);
+  for (const auto& [group, g] : rec.spec.vm_config) {
+    const auto& have = members[group];
+    auto high = have.empty() ? 0 : *have.rbegin();
+    if (auto i = rec.vm_high_water.find(group); i != rec.vm_high_water.end())
+      high = std::max(high, i->second);
+    int taken = 0;
+    for (auto index : have) {
+      if (taken == g.count) break;
+      out.push_back(desired_vm{group, index});
+      ++taken;
+    }
+    for (; taken < g.count; ++taken) out.push_back(desired_vm{group, ++high});
+  }
+  return out;
+}
+
+std::vector<planned_change> plan_changes(const deployment_record& rec) {
+  const auto& res = rec.resources;
+  auto suffix_of
+    = [](const std::string& group, int index) { return group + "-" + std::to_string(index); };
+  std::set<std::pair<std::string, int>> wanted;
+  for (const auto& vm : desired_vms(rec)) wanted.emplace(vm.group, vm.index);
+  // Indexes built once, so that the plan costs O(n log n) in the deployment's size.
+  std::map<std::string, const vm_record*> recorded_vms;
+  for (const auto& vm : res.vms) recorded_vms.emplace(suffix_of(vm.group, vm.index), &vm);
+  std::set<std::string> recorded_volumes;
+  std::map<std::string, std::vector<const volume_record*>> volumes_of;
+  for (const auto& vol : res.volumes) {
+    recorded_volumes.insert(vol.name);
+    volumes_of[vol.vm].push_back(&vol);
+  }
+  auto change = [&](change_action action, resource_kind kind, const std::string& group, int index,
+                    int k) {
+    auto suffix = suffix_of(group, index);
+    if (kind == resource_kind::volume) suffix += "-vol" + std::to_string(k);
+    return planned_change{
+      action, kind, logical_name(kind, suffix), rec.name + "-" + suffix, group, index, k, {}, {}};
+  };
+  auto has_intent = [&](const std::string& group, int index) {
+    auto logical = logical_name(resource_kind::server, suffix_of(group, index));
+    return std::any_of(rec.intents.begin(), rec.intents.end(), [&](const open_intent& x) {
+      return x.kind == resource_kind::server && x.logical_name == logical;
+    });
+  };
+  std::vector<planned_change> removals;
+  std::vector<planned_change> creates;
+  std::vector<planned_change> volume_creates;
+  std::vector<planned_change> updates;
+  // Recorded VMs, and VMs with an open create intent, that are no longer desired. Highest
+  // index first within a group, as scale-in removes them.
+  // A volume whose server is already gone still names it.
+  auto members = vm_members(rec);
+  std::map<std::string, std::pair<std::string, int>> volume_k;
+  for (const auto& vol : res.volumes) {
+    auto volume = parse_volume_suffix(std::string_view{vol.name}.substr(rec.name.size() + 1));
+    auto vm = volume ? parse_vm_suffix(volume->first) : std::nullopt;
+    if (!vm) continue;
+    members[vm->first].insert(vm->second);
+    volume_k.emplace(vol.name, std::pair{vol.vm, volume->second});
+  }
+  std::map<std::string, std::set<int, std::greater<>>> unwanted;
+  for (const auto& [group, indexes] : members)
+    for (auto index : indexes)
+      if (wanted.count({group, index}) == 0) unwanted[group].insert(index);
+  for (const auto& [group, indexes] : unwanted)
+    for (auto index : indexes) {
+      if (auto i = volumes_of.find(vm_name(rec.name, group, index)); i != volumes_of.end())
+        for (const auto* vol : i->second)
+          if (auto k = volume_k.find(vol->name); k != volume_k.end())
+            removals.push_back(
+              change(change_action::remove, resource_kind::volume, group, index, k->second.second));
+      if (recorded_vms.count(suffix_of(group, index)) > 0 || has_intent(group, index))
+        removals.push_back(change(change_action::remove, resource_kind::server, group, index, 0));
+    }
+  for (const auto& vm : desired_vms(rec)) {
+    const auto& g
+      = std::find_if(rec.spec.vm_config.begin(), rec.spec.vm_config.end(), [&](const auto& x) {
+          return x.first == vm.group;
+        })->second;
+    auto found = recorded_vms.find(suffix_of(vm.group, vm.index));
+    if (found == recorded_vms.end()) {
+      creates.push_back(
+        change(change_action::create, resource_kind::server, vm.group, vm.index, 0));
+    } else {
+      const auto& have = *found->second;
+      if (have.flavor != g.flavor) {
+        auto x = change(change_action::resize, resource_kind::server, vm.group, vm.index, 0);
+        x.from = have.flavor;
+        x.to = g.flavor;
+        updates.push_back(std::move(x));
+      }
+      if (have.image != g.image) {
+        auto x = change(change_action::rebuild, resource_kind::server, vm.group, vm.index, 0);
+        x.from = have.image;
+        x.to = g.image;
+        updates.push_back(std::move(x));
+      }
+    }
+    for (int k = 1; k <= static_cast<int>(g.volumes.size()); ++k) {
+      auto x = change(change_action::create, resource_kind::volume, vm.group, vm.index, k);
+      if (recorded_volumes.count(x.cloud_name) == 0) volume_creates.push_back(std::move(x));
+    }
+  }
+  removals.insert(removals.end(), creates.begin(), creates.end());
+  removals.insert(removals.end(), volume_creates.begin(), volume_creates.end());
+  removals.insert(removals.end(), updates.begin(), updates.end());
+  return removals;
 }
 
 std::string subnet_of_group(const template_spec& spec, std::string_view group) {

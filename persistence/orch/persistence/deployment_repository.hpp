@@ -63,8 +63,8 @@ struct deployment_filter {
 struct event_batch {
   /// The new events in order; their `seq` is assigned by the store.
   std::vector<deployment_event> events;
-  /// The state after the events: its status, resources, operation, `updated_at` and
-  /// `deleted_at` go to the `deployments` row.
+  /// The state after the events: its status, resources, operation, template (the desired
+  /// spec), parameters, `updated_at` and `deleted_at` go to the `deployments` row.
   deployment_record state;
   /// Also store `state` as the deployment's snapshot (at the last new seq).
   bool snapshot = false;
@@ -111,7 +111,8 @@ public:
                                                const std::optional<idempotency_claim>& claim)
     = 0;
 
-  /// The deployment as its row says (DELETED ones too; no open intents); `errc::not_found`.
+  /// The deployment as its row says (DELETED ones too; no open intents), with `last_seq` set;
+  /// `errc::not_found`.
   virtual caf::expected<deployment_record> get(const uuid& id) = 0;
 
   /// What `get(id)` would return if the repository holds a fresh copy in memory, else null.

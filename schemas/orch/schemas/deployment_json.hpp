@@ -97,4 +97,25 @@ struct create_deployment_request {
 std::variant<create_deployment_request, request_error>
 parse_create_deployment(std::string_view body);
 
+/// Parses a `PATCH /deployments/{id}` body: `{"parameters": {...}}`, an object of integers and
+/// strings (names of at most 64 characters), required; unknown members are refused. Whether
+/// the parameters fit the template is the caller's check (`apply_parameters`).
+std::variant<deployment_parameters, request_error> parse_update_deployment(std::string_view body);
+
+/// A parsed `POST /deployments/{id}/scale` body.
+struct scale_request {
+  int64_t target_count = 0;
+  std::string vm_type;
+};
+
+/// Parses a `POST /deployments/{id}/scale` body: `target_count` (an integer) and `vm_type` (a
+/// string), both required; unknown members are refused. Whether the group exists and the
+/// count fits it is the caller's check.
+std::variant<scale_request, request_error> parse_scale_request(std::string_view body);
+
+/// The answer of `PATCH /deployments/{id}?dry_run=true`: `{"version", "changes": [{"action",
+/// "resource" (`vm` or `volume`), "name", "group", "from", "to"}]}`; `from` and `to` are the
+/// old and new flavor (resize) or image (rebuild), else null.
+std::string to_plan_json(const std::vector<planned_change>& changes, int64_t version);
+
 } // namespace orch::schemas

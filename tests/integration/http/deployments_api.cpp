@@ -205,4 +205,82 @@ BOOST_AUTO_TEST_CASE(an_event_stream_delivers_live_events_and_ends_at_deleted) {
   BOOST_TEST(text.find("\"to\":\"DELETED\"") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(a_dry_run_plans_from_postgresql_and_if_match_guards_the_patch) {
+  auto created = post(R"({"name": "patched", "template": "web-app-stack",
+                          "cloud_region": "RegionOne"})");
+  std::string id = parse(created.body())["id"].GetString();
+  move_to(id, orch::deployment_status::completed);
+  auto url = "/deployments/" + id;
+  auto read = client->get(url, keyed());
+  BOOST_TEST(read[bhttp::field::etag] == "\"1\"");
+
+  auto dry = client->request(bhttp::verb::patch, url + "?dry_run=true",
+                             R"({"parameters": {"web_count": 3}})", keyed());
+  BOOST_REQUIRE_EQUAL(dry.result_int(), 200u);
+  BOOST_TEST(dry[bhttp::field::etag] == "\"1\"");
+  auto plan = parse(dry.body());
+  BOOST_TEST(plan["version"].GetInt() == 1);
+  // Nothing is recorded, so every VM of the new count is planned, past the highest index.
+  BOOST_REQUIRE_EQUAL(plan["changes"].Size(), 3u);
+  BOOST_TEST(std::string{plan["changes"][2]["name"].GetString()} == "patched-web-3");
+  BOOST_TEST(std::string{plan["changes"][2]["action"].GetString()} == "create");
+  BOOST_TEST(std::string{plan["changes"][2]["resource"].GetString()} == "vm");
+  BOOST_TEST(engine.changes().empty());
+  BOOST_TEST(
+    parse(client->get(url, keyed()).body())["template"]["vm_config"]["web"]["count"].GetInt() == 2);
+
+  auto stale = client->request(bhttp::verb::patch, url, R"({"parameters": {"web_count": 3}})",
+                               keyed({{"If-Match", "\"0\""}}));
+  BOOST_TEST(stale.result_int() == 412u);
+  auto applied = client->request(bhttp::verb::patch, url, R"({"parameters": {"web_count": 3}})",
+                                 keyed({{"If-Match", "\"1\""}}));
+  BOOST_REQUIRE_EQUAL(applied.result_int(), 202u);
+  BOOST_TEST(std::string{parse(applied.body())["status"].GetString()} == "UPDATING");
+  BOOST_TEST(applied[bhttp::field::etag] == "\"4\"");
+  // The row holds the new desired template and parameters.
+  auto after = parse(client->get(url, keyed()).body());
+  BOOST_TEST(after["template"]["vm_config"]["web"]["count"].GetInt() == 3);
+  BOOST_TEST(after["parameters"]["web_count"].GetInt() == 3);
+  auto busy
+    = client->request(bhttp::verb::patch, url, R"({"parameters": {"web_count": 1}})", keyed());
+  BOOST_TEST(busy.result_int() == 409u);
+}
+
+BOOST_AUTO_TEST_CASE(bad_updates_and_scales_name_the_field) {
+  auto created = post(R"({"name": "checked", "template": "web-app-stack",
+                          "cloud_region": "RegionOne"})");
+  std::string id = parse(created.body())["id"].GetString();
+  move_to(id, orch::deployment_status::completed);
+  auto scale = [&](const std::string& body) {
+    return client->request(bhttp::verb::post, "/deployments/" + id + "/scale", body, keyed());
+  };
+  auto field_of = [&](const orch::testing::http_response& res) {
+    BOOST_REQUIRE_EQUAL(res.result_int(), 422u);
+    return std::string{parse(res.body())["errors"][0]["field"].GetString()};
+  };
+  BOOST_TEST(field_of(scale(R"({"target_count": 2, "vm_type": "db"})")) == "vm_type");
+  BOOST_TEST(field_of(scale(R"({"target_count": 2.5, "vm_type": "web"})")) == "target_count");
+  BOOST_TEST(field_of(scale(R"({"target_count": "3", "vm_type": "web"})")) == "target_count");
+  BOOST_TEST(field_of(scale(R"({"target_count": -1, "vm_type": "web"})")) == "target_count");
+  BOOST_TEST(field_of(scale(R"({"target_count": 5000, "vm_type": "web"})")) == "target_count");
+  BOOST_TEST(field_of(scale(R"({"vm_type": "web"})")) == "target_count");
+  auto patch = client->request(bhttp::verb::patch, "/deployments/" + id,
+                               R"({"parameters": {"web_flavor": "m1.large"}})", keyed());
+  BOOST_TEST(field_of(patch) == "parameters.web_flavor");
+  auto unknown = client->request(bhttp::verb::patch, "/deployments/" + id,
+                                 R"({"parameters": {"cache_count": 1}})", keyed());
+  BOOST_TEST(field_of(unknown) == "parameters.cache_count");
+  BOOST_TEST(engine.changes().empty());
+
+  auto ok = scale(R"({"target_count": 4, "vm_type": "web"})");
+  BOOST_REQUIRE_EQUAL(ok.result_int(), 202u);
+  auto doc = parse(ok.body());
+  BOOST_TEST(std::string{doc["deployment_id"].GetString()} == id);
+  BOOST_TEST(std::string{doc["status"].GetString()} == "SCALING");
+  BOOST_REQUIRE_EQUAL(engine.changes().size(), 1u);
+  BOOST_TEST(engine.changes()[0].spec.vm_config[0].second.count == 4);
+  auto again = scale(R"({"target_count": 1, "vm_type": "web"})");
+  BOOST_TEST(again.result_int() == 409u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

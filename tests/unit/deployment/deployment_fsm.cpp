@@ -450,4 +450,186 @@ BOOST_AUTO_TEST_CASE(deleting_a_pending_deployment_goes_straight_to_deleted) {
   BOOST_TEST((*uut.state().deleted_at == tick(1)));
 }
 
+// -- update and scale -----------------------------------------------------------------------
+
+namespace {
+
+template_spec with_count(template_spec spec, const std::string& group, int count) {
+  for (auto& [name, g] : spec.vm_config)
+    if (name == group) g.count = count;
+  return spec;
+}
+
+start_update scale_to(const deployment_record& rec, const std::string& group, int count, int at) {
+  auto params = rec.parameters;
+  params[group + "_count"] = int64_t{count};
+  return start_update{operation_type::scale, params, with_count(rec.spec, group, count), tick(at)};
+}
+
+// A driver whose machine has deployed the 3-tier template to COMPLETED.
+fsm_driver deployed_driver() {
+  fsm_driver drv{pending_record()};
+  drv.feed(start_deploy{tick(0)});
+  drv.run();
+  BOOST_REQUIRE(drv.uut.state().status == deployment_status::completed);
+  return drv;
+}
+
+std::vector<std::string> vm_names(const deployment_record& rec, const std::string& group) {
+  std::vector<std::string> out;
+  for (const auto& vm : rec.resources.vms)
+    if (vm.group == group) out.push_back(vm.name);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The answers of a scale of the deployed 3-tier template: `app` from 3 to `count`.
+int scale_answer_count(int count) {
+  auto drv = deployed_driver();
+  auto before = drv.answers;
+  drv.feed(scale_to(drv.uut.state(), "app", count, 2000));
+  drv.run();
+  return drv.answers - before;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(scale_out_records_the_desired_state_first_then_creates_new_vms) {
+  auto drv = deployed_driver();
+  auto cmds = must_apply(drv.uut, scale_to(drv.uut.state(), "web", 4, 2000));
+  auto desired = recorded<desired_changed>(cmds.at(0));
+  BOOST_REQUIRE(desired != nullptr);
+  BOOST_TEST(desired->generation == 1);
+  BOOST_TEST(recorded<operation_started>(cmds.at(1))->type == operation_type::scale);
+  BOOST_TEST(recorded<status_changed>(cmds.at(2))->to == deployment_status::scaling);
+  BOOST_TEST(logical_names(cmds) == (std::vector<std::string>{"vm:web-3", "vm:web-4"}));
+  for (auto& cmd : actions(cmds)) drv.queue.push_back(cmd);
+  drv.run();
+  const auto& st = drv.uut.state();
+  BOOST_TEST(st.status == deployment_status::completed);
+  BOOST_TEST(st.generation == 1);
+  BOOST_TEST(st.operation->type == operation_type::scale);
+  BOOST_TEST(
+    vm_names(st, "web")
+    == (std::vector<std::string>{"my-app-web-1", "my-app-web-2", "my-app-web-3", "my-app-web-4"}));
+  BOOST_TEST(plan_changes(st).empty());
+}
+
+BOOST_AUTO_TEST_CASE(scale_in_detaches_and_deletes_volumes_before_their_servers) {
+  auto drv = deployed_driver();
+  drv.log.clear();
+  drv.feed(scale_to(drv.uut.state(), "app", 1, 2000));
+  drv.run();
+  const auto& st = drv.uut.state();
+  BOOST_TEST(st.status == deployment_status::completed);
+  BOOST_TEST(vm_names(st, "app") == (std::vector<std::string>{"my-app-app-1"}));
+  BOOST_TEST(st.resources.volumes.size() == 1u);
+  BOOST_TEST(st.resources.volumes.front().attached);
+  BOOST_TEST(st.intents.empty());
+  auto steps = logical_names(drv.log);
+  auto at = [&](const std::string& name) {
+    return std::find(steps.begin(), steps.end(), name) - steps.begin();
+  };
+  for (std::string n : {"2", "3"}) {
+    BOOST_TEST(at("attachment:app-" + n + "-vol1") < at("volume:app-" + n + "-vol1"));
+    BOOST_TEST(at("volume:app-" + n + "-vol1") < at("vm:app-" + n));
+    BOOST_TEST(at("vm:app-" + n) < static_cast<long>(steps.size()));
+  }
+  // Only what was removed was touched.
+  for (const auto& name : steps)
+    BOOST_TEST(
+      (name.find("app-2") != std::string::npos || name.find("app-3") != std::string::npos));
+  BOOST_TEST((fold(drv.initial, drv.events) == st));
+}
+
+BOOST_AUTO_TEST_CASE(scale_in_then_out_never_reuses_a_name) {
+  auto drv = deployed_driver();
+  drv.feed(scale_to(drv.uut.state(), "app", 1, 2000));
+  drv.run();
+  drv.feed(scale_to(drv.uut.state(), "app", 3, 3000));
+  drv.run();
+  const auto& st = drv.uut.state();
+  BOOST_TEST(st.status == deployment_status::completed);
+  BOOST_TEST(st.generation == 2);
+  BOOST_TEST(vm_names(st, "app")
+             == (std::vector<std::string>{"my-app-app-1", "my-app-app-4", "my-app-app-5"}));
+  BOOST_TEST(st.resources.volumes.size() == 3u);
+  BOOST_TEST(st.vm_high_water.at("app") == 5);
+  BOOST_TEST((fold(drv.initial, drv.events) == st));
+}
+
+BOOST_AUTO_TEST_CASE(an_update_of_a_busy_deployment_is_refused_naming_the_operation) {
+  fsm_driver drv{pending_record()};
+  drv.feed(start_deploy{tick(0)});
+  drv.run(3);
+  auto before = drv.uut.state();
+  auto res = drv.uut.apply(scale_to(before, "web", 4, 100));
+  BOOST_REQUIRE(!res);
+  BOOST_TEST(is(res.error(), errc::conflict));
+  BOOST_TEST(error_detail(res.error()).find("'deploy'") != std::string::npos);
+  BOOST_TEST((drv.uut.state() == before));
+}
+
+BOOST_AUTO_TEST_CASE(delete_during_a_scale_out_removes_everything) {
+  auto total = scale_answer_count(3) + scale_answer_count(6);
+  for (int n = 0; n <= total; n += 2) {
+    BOOST_TEST_CONTEXT("delete after " << n << " answers of the scale") {
+      auto drv = deployed_driver();
+      drv.feed(scale_to(drv.uut.state(), "app", 6, 2000));
+      drv.run(n);
+      drv.feed(start_delete{tick(5000)});
+      drv.run();
+      const auto& st = drv.uut.state();
+      BOOST_TEST(st.status == deployment_status::deleted);
+      BOOST_TEST(is_empty(st.resources));
+      BOOST_TEST(st.intents.empty());
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_scale_leaves_an_accurate_record_and_a_later_scale_finishes) {
+  auto total = scale_answer_count(6);
+  BOOST_REQUIRE_GT(total, 6);
+  for (int n = 0; n < total; ++n) {
+    BOOST_TEST_CONTEXT("failing answer " << n << " of the scale") {
+      auto drv = deployed_driver();
+      drv.fail_at = drv.answers + n;
+      drv.feed(scale_to(drv.uut.state(), "app", 6, 2000));
+      drv.run();
+      auto st = drv.uut.state();
+      BOOST_TEST(st.status == deployment_status::failed);
+      BOOST_TEST((fold(drv.initial, drv.events) == st));
+      // The next operation, on a machine rebuilt from storage, works from there.
+      fsm_driver again{st};
+      again.feed(scale_to(st, "app", 2, 3000));
+      again.run();
+      const auto& end = again.uut.state();
+      BOOST_TEST(end.status == deployment_status::completed);
+      BOOST_TEST(vm_names(end, "app").size() == 2u);
+      BOOST_TEST(end.resources.volumes.size() == 2u);
+      BOOST_TEST(end.intents.empty());
+      for (auto& [name, count] : again.creates) BOOST_TEST(count == 1);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_machine_restarted_during_a_scale_resumes_it) {
+  auto total = scale_answer_count(6);
+  for (int n = 1; n < total; n += 2) {
+    BOOST_TEST_CONTEXT("restart after " << n << " answers of the scale") {
+      auto first = deployed_driver();
+      first.feed(scale_to(first.uut.state(), "app", 6, 2000));
+      first.run(n);
+      fsm_driver second{first.uut.state()};
+      second.feed(resume{tick(4000)});
+      second.run();
+      const auto& st = second.uut.state();
+      BOOST_TEST(st.status == deployment_status::completed);
+      BOOST_TEST(vm_names(st, "app").size() == 6u);
+      BOOST_TEST(st.resources.volumes.size() == 6u);
+      for (auto& [name, count] : second.creates) BOOST_TEST(first.creates.count(name) == 0u);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

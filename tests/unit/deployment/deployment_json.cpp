@@ -150,6 +150,42 @@ BOOST_AUTO_TEST_CASE(every_event_survives_its_stored_form) {
   BOOST_TEST(types.size() == 7u);
 }
 
+BOOST_AUTO_TEST_CASE(a_desired_change_keeps_its_template_in_order_and_folds_in) {
+  auto spec = testing::three_tier();
+  // Not alphabetical: the order of groups decides the subnet of a group without its own.
+  std::swap(spec.vm_config[0], spec.vm_config[2]);
+  spec.vm_config[0].second.count = 4;
+  desired_changed change{
+    3, {{"db_count", int64_t{4}}, {"web_flavor", std::string{"m1.tiny"}}}, spec};
+  auto back = schemas::event_data_from_json("desired_changed", schemas::event_data_json(change));
+  BOOST_REQUIRE(back);
+  BOOST_TEST((*back == event_data{change}));
+  auto state = testing::pending_record();
+  apply(state, deployment_event{9, tick(1), change});
+  BOOST_TEST(state.generation == 3);
+  BOOST_TEST(state.last_seq == 9);
+  BOOST_TEST(is_same_template(state.spec, spec));
+  auto snap = schemas::record_from_snapshot(schemas::snapshot_json(state));
+  BOOST_REQUIRE(snap);
+  BOOST_TEST((*snap == state));
+}
+
+BOOST_AUTO_TEST_CASE(a_snapshot_from_before_updates_derives_its_high_water_marks) {
+  auto drv = deployed_and_deleted();
+  auto state
+    = fold(drv.initial, std::vector<deployment_event>{drv.events.begin(), drv.events.begin() + 40});
+  BOOST_REQUIRE(!state.resources.vms.empty());
+  auto text = schemas::snapshot_json(state);
+  // What a snapshot written before this version looked like.
+  auto old
+    = text.substr(0, text.find(",\"generation\"")) + text.substr(text.find(",\"created_at\""));
+  BOOST_REQUIRE(old.find("vm_high_water") == std::string::npos);
+  auto back = schemas::record_from_snapshot(old);
+  BOOST_REQUIRE(back);
+  BOOST_TEST(back->generation == 0);
+  BOOST_TEST((back->vm_high_water == state.vm_high_water));
+}
+
 BOOST_AUTO_TEST_CASE(history_entries_carry_seq_time_type_and_data) {
   deployment_event ev{12, tick(3),
                       status_changed{deployment_status::pending, deployment_status::in_progress}};

@@ -47,6 +47,23 @@ BOOST_AUTO_TEST_CASE(event_types_use_the_history_names) {
   BOOST_TEST(event_type(retry_scheduled{}) == "retry");
   BOOST_TEST(event_type(error_reported{}) == "error");
   BOOST_TEST(event_type(resource_deleted{}) == "resource_deleted");
+  BOOST_TEST(event_type(desired_changed{}) == "desired_changed");
+}
+
+BOOST_AUTO_TEST_CASE(vm_intents_and_creates_raise_the_high_water_mark_deletes_do_not) {
+  auto st = pending_record();
+  apply(st, at(1, intent_recorded{
+                    intent_action::create, resource_kind::server, "vm:app-2", "my-app-app-2", {}}));
+  BOOST_TEST(st.vm_high_water.at("app") == 2);
+  auto made = server("app-1", "s1");
+  apply(st, at(2, made));
+  BOOST_TEST(st.vm_high_water.at("app") == 2);
+  apply(st, at(3, resource_deleted{resource_kind::server, "vm:app-2", {}}));
+  BOOST_TEST(st.vm_high_water.at("app") == 2);
+  made = server("app-7", "s7");
+  made.index = 7;
+  apply(st, at(4, made));
+  BOOST_TEST(st.vm_high_water.at("app") == 7);
 }
 
 BOOST_AUTO_TEST_CASE(a_create_intent_stays_open_until_its_resource_is_recorded) {

@@ -47,6 +47,44 @@ public:
     done(std::move(*rec));
   }
 
+  /// Checks `change` as the real engine does (`not_found`, `conflict` while busy,
+  /// `precondition_failed` for another version), then stores the new desired state and
+  /// UPDATING or SCALING in `repo` and answers with the stored record.
+  void update(const uuid& id, actors::deployment_change change,
+              actors::engine_callback<deployment_record> done) override {
+    {
+      std::lock_guard guard{mtx_};
+      changes_.push_back(change);
+    }
+    auto rec = repo_.get(id);
+    if (!rec) return done(rec.error());
+    if (rec->status == deployment_status::deleted)
+      return done(make_error(errc::not_found, "deployment is deleted"));
+    if (is_busy(rec->status))
+      return done(make_error(errc::conflict, "deployment is " + to_string(rec->status)));
+    if (change.if_match && *change.if_match != rec->last_seq)
+      return done(make_error(errc::precondition_failed, "deployment moved on"));
+    auto to = change.type == operation_type::scale ? deployment_status::scaling
+                                                   : deployment_status::updating;
+    persistence::event_batch batch;
+    batch.events.push_back(
+      {0, rec->updated_at, desired_changed{rec->generation + 1, change.parameters, change.spec}});
+    batch.events.push_back({0, rec->updated_at, operation_started{change.type}});
+    batch.events.push_back({0, rec->updated_at, status_changed{rec->status, to}});
+    auto next = fold(*rec, batch.events);
+    batch.state = next;
+    auto seq = repo_.append_events(id, rec->epoch, batch);
+    if (!seq) return done(seq.error());
+    next.last_seq = *seq;
+    done(std::move(next));
+  }
+
+  /// Changes passed to `update`, in order.
+  std::vector<actors::deployment_change> changes() const {
+    std::lock_guard guard{mtx_};
+    return changes_;
+  }
+
   /// Ids passed to `start`, in order.
   std::vector<uuid> started() const {
     std::lock_guard guard{mtx_};
@@ -70,6 +108,7 @@ private:
   mutable std::mutex mtx_;
   std::vector<uuid> started_;
   std::vector<uuid> removed_;
+  std::vector<actors::deployment_change> changes_;
   caf::error fail_with_;
 };
 

@@ -44,10 +44,8 @@ std::set<operation> served_operations() {
 // Routes of API.md that the OpenAPI document describes and later issues implement (updates,
 // configuration runs, scaling). Each one leaves this list when it is served.
 const std::set<operation> not_served_yet{
-  {"PATCH", "/deployments/{id}"},
   {"POST", "/deployments/{id}/configure"},
   {"GET", "/deployments/{id}/configurations"},
-  {"POST", "/deployments/{id}/scale"},
 };
 
 } // namespace
