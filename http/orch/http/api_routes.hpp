@@ -7,6 +7,7 @@
 #include "orch/actors/orphan_finder.hpp"
 #include "orch/http/blocking_pool.hpp"
 #include "orch/http/gateway.hpp"
+#include "orch/persistence/configuration_run_repository.hpp"
 #include "orch/persistence/deployment_repository.hpp"
 #include "orch/persistence/template_repository.hpp"
 
@@ -29,6 +30,8 @@ struct api_dependencies {
   /// `MAX_VM_GROUPS_PER_DEPLOYMENT`, `MAX_VMS_PER_DEPLOYMENT`: templates and resolved
   /// deployments over them are refused with 422.
   template_limits limits{};
+  /// Ansible configuration runs; null serves no configuration routes.
+  persistence::configuration_run_repository* configuration_runs = nullptr;
 };
 
 /// Adds every route of the REST API (API.md) that this build serves to `gw`, on top of the

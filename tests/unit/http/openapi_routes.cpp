@@ -28,6 +28,8 @@ std::set<operation> served_operations() {
   orch::testing::fake_orphan_finder orphans;
   orch::http::api_dependencies deps{templates, blocking, deployments, &engine};
   deps.orphans = &orphans;
+  auto runs = orch::persistence::make_memory_configuration_run_repository();
+  deps.configuration_runs = runs.get();
   orch::http::add_api_routes(gw, deps);
   std::set<operation> result;
   for (auto& [method, pattern] : gw.routes().routes()) {
@@ -41,8 +43,6 @@ std::set<operation> served_operations() {
 // configuration runs, scaling). Each one leaves this list when it is served.
 const std::set<operation> not_served_yet{
   {"PATCH", "/deployments/{id}"},
-  {"POST", "/deployments/{id}/configure"},
-  {"GET", "/deployments/{id}/configurations"},
   {"POST", "/deployments/{id}/scale"},
 };
 
