@@ -96,7 +96,10 @@ parse_configure_request(std::string_view body) {
     return schemas::request_error{errc::malformed_request, "the body must be a JSON object", {}};
   actors::configure_request req;
   std::vector<field_error> errors;
-  for (const auto& member : doc.GetObject()) {
+  // Through a const reference: RapidJSON 1.1's mutable member iterators compare ambiguously
+  // under C++20's reversed operators (clang's -Wambiguous-reversed-operator).
+  const auto& root = doc;
+  for (const auto& member : root.GetObject()) {
     std::string_view name{member.name.GetString(), member.name.GetStringLength()};
     const auto& value = member.value;
     if (name == "playbook") {

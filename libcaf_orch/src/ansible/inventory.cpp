@@ -129,7 +129,10 @@ std::optional<inventory> parse_inventory(std::string_view json) {
   doc.Parse(json.data(), json.size());
   if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;
   inventory result;
-  for (const auto& member : doc.GetObject()) {
+  // Through a const reference: RapidJSON 1.1's mutable member iterators compare ambiguously
+  // under C++20's reversed operators (clang's -Wambiguous-reversed-operator).
+  const auto& root = doc;
+  for (const auto& member : root.GetObject()) {
     if (!member.value.IsArray()) return std::nullopt;
     auto& hosts = result[{member.name.GetString(), member.name.GetStringLength()}];
     for (const auto& host : member.value.GetArray()) {
