@@ -23,12 +23,22 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// This suite's addresses: no other test uses 127.0.10.0/24.
-constexpr const char* template_json = R"({"name": "e2e-ssh",
+// A /24 of 127.0.0.0/8 of this process's own (127.100-199.x.0/24), so that runs of this suite
+// on one machine at the same time (several worktrees, CI) do not contend for the same
+// address and port 22; other suites use other ranges.
+std::string loopback_prefix() {
+  auto pid = static_cast<unsigned>(getpid());
+  return "127." + std::to_string(100 + pid % 100) + "." + std::to_string(pid / 100 % 250 + 1);
+}
+
+std::string template_json(const std::string& prefix) {
+  return R"({"name": "e2e-ssh",
   "vm_config": {"web": {"flavor": "m1.small", "image": "ubuntu-22.04", "count": 2},
                 "db": {"flavor": "m1.small", "image": "ubuntu-22.04", "count": 1}},
-  "network_config": {"cidr": "127.0.10.0/24",
-                     "subnets": {"web": "127.0.10.0/25", "db": "127.0.10.128/25"}}})";
+  "network_config": {"cidr": ")"
+         + prefix + R"(.0/24", "subnets": {"web": ")" + prefix + R"(.0/25", "db": ")" + prefix
+         + R"(.128/25"}}})";
+}
 
 struct can_run {
   boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
@@ -101,7 +111,8 @@ struct e2e_fixture {
       {"ANSIBLE_SSH_KEY_PATH", key.string()},
       {"ANSIBLE_TIMEOUT", "5m"},
     });
-    BOOST_REQUIRE_EQUAL(orch->call(verb::post, "/templates", template_json).result_int(), 201u);
+    BOOST_REQUIRE_EQUAL(
+      orch->call(verb::post, "/templates", template_json(loopback_prefix())).result_int(), 201u);
     auto created
       = orch->call(verb::post, "/deployments",
                    R"({"name": "e2e-app", "template": "e2e-ssh", "cloud_region": "RegionOne"})");

@@ -24,9 +24,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The subnet of this suite: 127.0.0.0/8 is all loopback on Linux, and no other suite uses it,
-// so parallel test binaries never contend for the same address and port 22.
-constexpr const char* suite_cidr = "127.0.20.0/24";
+// A /24 of this process's own (127.20-99.x.0/24): 127.0.0.0/8 is all loopback on Linux, and
+// other suites and other runs on the machine use other ranges, so they never contend for the
+// same address and port 22.
+std::string suite_prefix() {
+  auto pid = static_cast<unsigned>(getpid());
+  return "127." + std::to_string(20 + pid % 80) + "." + std::to_string(pid / 80 % 250 + 1);
+}
 
 struct is_root {
   boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
@@ -98,7 +102,8 @@ struct ssh_fixture {
                dir / "ssh.log");
   }
 
-  // Boots a server with keypair `vm` on a fresh 127.0.20.0/24 network; returns id and address.
+  // Boots a server with keypair `vm` on a fresh network of `suite_prefix()`; returns id and
+  // address.
   std::pair<std::string, std::string> boot() {
     auto& s = *sim;
     auto pub = read_file(vm_key.string() + ".pub");
@@ -111,7 +116,7 @@ struct ssh_fixture {
                "/network/id");
     auto subnet = s.call(verb::post, "/networking/v2.0/subnets",
                          R"({"subnet":{"network_id":")" + net + R"(","ip_version":4,"cidr":")"
-                           + suite_cidr + R"("}})");
+                           + suite_prefix() + R"(.0/24"}})");
     BOOST_REQUIRE_EQUAL(subnet.result_int(), 201u);
     auto img = str_at(s.json(verb::get, "/image/v2/images?name=cirros"), "/images/0/id");
     auto created = s.call(verb::post, "/compute/v2.1/servers",
@@ -123,7 +128,7 @@ struct ssh_fixture {
     auto server = s.json(verb::get, "/compute/v2.1/servers/" + id);
     BOOST_REQUIRE_EQUAL(str_at(server, "/server/status"), "ACTIVE");
     auto addr = str_at(server, "/server/addresses/n/0/addr");
-    BOOST_REQUIRE(addr.starts_with("127.0.20."));
+    BOOST_REQUIRE(addr.starts_with(suite_prefix() + "."));
     return {id, addr};
   }
 };
