@@ -48,7 +48,15 @@ actor_metrics::actor_metrics(prometheus::Registry& registry)
                .Name("deployments_waiting_to_start")
                .Help("Deployment starts queued until an actor slot frees up")
                .Register(registry)
-               .Add({})) {
+               .Add({})),
+    configuration_runs_(prometheus::BuildCounter()
+                          .Name("configuration_runs_total")
+                          .Help("Ansible configuration runs that ended, by status")
+                          .Register(registry)),
+    configuration_duration_(prometheus::BuildHistogram()
+                              .Name("configuration_run_duration_seconds")
+                              .Help("Duration of Ansible configuration runs, by status")
+                              .Register(registry)) {
   // Series exist from the start, so a rate over them is 0, not "no data", until the first
   // restart (alert rules and dashboards rely on it).
   for (const char* kind : {"deployment", "child", "store", "cloud"}) {
@@ -80,6 +88,11 @@ void actor_metrics::actor_restarted(const std::string& kind) {
 
 void actor_metrics::deployments_waiting(std::size_t count) {
   waiting_.Set(static_cast<double>(count));
+}
+
+void actor_metrics::configuration_finished(const std::string& status, double seconds) {
+  configuration_runs_.Add({{"status", status}}).Increment();
+  configuration_duration_.Add({{"status", status}}, deployment_buckets()).Observe(seconds);
 }
 
 } // namespace orch::actors

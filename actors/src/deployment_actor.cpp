@@ -6,6 +6,8 @@
 #include <set>
 #include <stdexcept>
 
+#include "orch/ansible/inventory.hpp"
+#include "orch/ansible/playbook.hpp"
 #include "orch/deployment/restart_budget.hpp"
 #include "orch/errc.hpp"
 #include "orch/logging.hpp"
@@ -176,6 +178,19 @@ struct deployment_state {
   bool ticking = false;
   /// Set when the supervisor's restart budget is spent: the reason of the last crash.
   std::optional<std::string> give_up;
+
+  /// The configuration run this actor started, from the request until it ends.
+  struct configure_job {
+    persistence::configuration_run run;
+    caf::response_promise rp;
+    /// The run starts once this many record_events are committed (CONFIGURING is stored
+    /// before any host is touched).
+    uint64_t after_records = 0;
+    bool launched = false;
+  };
+  std::optional<configure_job> configure;
+  /// Configure requests that came while the deployment was loading.
+  std::vector<std::pair<configure_request, caf::response_promise>> configure_requests;
 };
 
 namespace {
@@ -187,6 +202,7 @@ std::shared_ptr<spdlog::logger> log() {
 }
 
 void pump(self_ptr self);
+void launch_configure(self_ptr self);
 
 void deliver_delete_waiters(self_ptr self) {
   auto& st = self->state;
@@ -284,6 +300,7 @@ void commit_front(self_ptr self) {
         s.records_committed += n;
         s.committing = 0;
         deliver_delete_waiters(self);
+        launch_configure(self);
         pump(self);
       },
       [=](caf::error& err) {
@@ -492,6 +509,15 @@ void begin_delete(self_ptr self) {
     // A delete issues no waits, so every wait still queued belongs to the cancelled deploy.
     std::erase_if(st.ready, is_wait);
     std::erase_if(st.backlog, is_wait);
+    if (st.configure) {
+      // The run's answer will find no job and be dropped; the configurator records it
+      // cancelled once ansible-runner stopped.
+      if (st.configure->launched && st.ctx->configurator)
+        self->send(st.ctx->configurator, cancel_atom::value, st.configure->run.id);
+      else
+        st.configure->rp.deliver(make_error(errc::conflict, "the deployment is being deleted"));
+      st.configure.reset();
+    }
   }
   for (auto& w : st.delete_waiters) w.after_records = st.records_queued;
   deliver_delete_waiters(self);
@@ -553,6 +579,123 @@ void give_up_operation(self_ptr self) {
   pump(self);
 }
 
+/// Checks a configure request against the deployment; fills `inv` with the hosts to run on.
+caf::error check_configure(self_ptr self, const configure_request& req, ansible::inventory& inv) {
+  auto& st = self->state;
+  const auto& rec = st.fsm->state();
+  if (rec.status != deployment_status::completed) {
+    if (is_busy(rec.status) && rec.operation)
+      return make_error(errc::conflict, "deployment is " + to_string(rec.status) + ": its "
+                                          + to_string(rec.operation->type)
+                                          + " operation must finish first");
+    return make_error(errc::conflict,
+                      "cannot configure a deployment that is " + to_string(rec.status));
+  }
+  if (!st.ctx->configurator)
+    return make_error(errc::unavailable, "configuration runs are not set up");
+  if (auto err = ansible::validate_playbook_name(req.playbook)) return err;
+  if (!st.ctx->runner->has_playbook(req.playbook))
+    return make_error(errc::invalid_spec,
+                      "playbook: no playbook " + req.playbook + " in ANSIBLE_PLAYBOOK_DIR");
+  if (req.inventory) {
+    auto errors
+      = ansible::validate_inventory(*req.inventory, ansible::vm_addresses(rec.resources.vms));
+    if (!errors.empty()) {
+      std::string detail;
+      for (const auto& e : errors)
+        detail += (detail.empty() ? "" : "; ") + e.field + ": " + e.message;
+      return make_error(errc::invalid_spec, detail);
+    }
+    inv = *req.inventory;
+  } else {
+    inv = ansible::inventory_from_vms(rec.resources.vms);
+    if (inv.empty())
+      return make_error(errc::invalid_spec, "inventory: the deployment has no VM with an address");
+  }
+  return caf::none;
+}
+
+/// Records the configure operation; the run starts once it is committed (`launch_configure`).
+void begin_configure(self_ptr self, configure_request req, caf::response_promise rp) {
+  auto& st = self->state;
+  ansible::inventory inv;
+  if (auto err = check_configure(self, req, inv)) {
+    rp.deliver(std::move(err));
+    return;
+  }
+  if (auto err = apply_input(self, start_configure{})) {
+    rp.deliver(std::move(err));
+    return;
+  }
+  persistence::configuration_run run;
+  run.id = uuid::random();
+  run.deployment_id = st.id;
+  run.playbook = std::move(req.playbook);
+  run.inventory = std::move(inv);
+  run.extra_vars = std::move(req.extra_vars);
+  st.configure = deployment_state::configure_job{std::move(run), rp, st.records_queued, false};
+  st.idle_generation++;
+  pump(self);
+}
+
+void launch_configure(self_ptr self) {
+  auto& st = self->state;
+  if (!st.configure || st.configure->launched || st.records_committed < st.configure->after_records)
+    return;
+  st.configure->launched = true;
+  auto run_id = st.configure->run.id;
+  self
+    ->request(st.ctx->configurator, st.ctx->cfg.store_timeout, configure_atom::value,
+              st.configure->run, caf::actor{self})
+    .then(
+      [=](persistence::configuration_run& run) {
+        auto& s = self->state;
+        if (s.configure && s.configure->run.id == run_id) s.configure->rp.deliver(std::move(run));
+      },
+      [=](caf::error& err) {
+        auto& s = self->state;
+        if (!s.configure || s.configure->run.id != run_id) return;
+        log()->warn("[d:{}] configuration run not started: {}", s.log_id,
+                    self->system().render(err));
+        s.configure->rp.deliver(err);
+        s.configure.reset();
+        // Nothing ran: the deployment is as it was, the operation failed.
+        operation_error error{"configuration_failed",
+                              "the run could not start: " + self->system().render(err), ""};
+        if (auto e = apply_input(self, configure_finished{{}, false, true, error}))
+          log()->warn("[d:{}] {}", s.log_id, self->system().render(e));
+        pump(self);
+      });
+}
+
+void on_configured(self_ptr self, const uuid& run_id, bool failed, const std::string& message) {
+  auto& st = self->state;
+  // A late answer of a run a delete cancelled: its deployment moved on.
+  if (!st.configure || st.configure->run.id != run_id) return;
+  st.configure.reset();
+  std::optional<operation_error> error;
+  if (failed) error = operation_error{"configuration_failed", message, ""};
+  if (auto err = apply_input(self, configure_finished{{}, failed, false, error}))
+    log()->warn("[d:{}] {}", st.log_id, self->system().render(err));
+  pump(self);
+}
+
+/// A deployment loaded as CONFIGURING lost its run with the previous actor or process: its
+/// result is unknown, so it is not run again silently; the operation fails and the deployment
+/// returns to COMPLETED (a delete carries on instead).
+void recover_configure(self_ptr self) {
+  auto& st = self->state;
+  if (st.ctx->configurator) self->send(st.ctx->configurator, interrupt_atom::value, st.id);
+  if (st.delete_requested) return;
+  operation_error error{"configuration_interrupted",
+                        "the orchestrator restarted during the configuration run; its result is "
+                        "unknown, run it again",
+                        ""};
+  log()->warn("[d:{}] configuration run interrupted by a restart", st.log_id);
+  if (auto err = apply_input(self, configure_finished{{}, false, true, error}))
+    log()->warn("[d:{}] {}", st.log_id, self->system().render(err));
+}
+
 void on_loaded(self_ptr self, persistence::stored_history hist) {
   auto& st = self->state;
   st.last_seq = hist.tail.empty() ? hist.snapshot_seq : hist.tail.back().seq;
@@ -574,6 +717,13 @@ void on_loaded(self_ptr self, persistence::stored_history hist) {
     throw std::runtime_error("injected fault in deployment actor");
   log()->info("[d:{}] loaded at epoch {}, status {}", st.log_id, st.epoch,
               to_string(st.committed.status));
+  if (st.committed.status == deployment_status::configuring) recover_configure(self);
+  for (auto& [req, rp] : std::exchange(st.configure_requests, {})) {
+    if (st.delete_requested)
+      rp.deliver(make_error(errc::conflict, "the deployment is being deleted"));
+    else
+      begin_configure(self, std::move(req), rp);
+  }
   if (st.delete_requested) {
     begin_delete(self);
     return take_pending_changes(self);
@@ -727,6 +877,18 @@ caf::behavior deployment_actor(self_ptr self, context_ptr ctx, uuid id,
         begin_change(self, change, rp);
       return caf::delegated<deployment_record>{};
     },
+    [=](configure_atom, configure_request& req) -> caf::result<persistence::configuration_run> {
+      auto& s = self->state;
+      auto rp = self->make_response_promise();
+      if (s.ph == deployment_state::phase::loading)
+        s.configure_requests.emplace_back(std::move(req), rp);
+      else
+        begin_configure(self, std::move(req), rp);
+      return caf::delegated<persistence::configuration_run>{};
+    },
+    [=](configured_atom, const uuid& run_id, bool failed, const std::string& message) {
+      on_configured(self, run_id, failed, message);
+    },
     [=](commit_atom) {
       auto& s = self->state;
       if (s.in_flight)
@@ -749,7 +911,7 @@ caf::behavior deployment_actor(self_ptr self, context_ptr ctx, uuid id,
       auto& s = self->state;
       if (gen != s.idle_generation || !s.backlog.empty() || !s.ready.empty() || !s.running.empty()
           || s.committing > 0 || !s.delete_waiters.empty() || !s.change_waiters.empty()
-          || !s.pending_changes.empty())
+          || !s.pending_changes.empty() || s.configure)
         return;
       log()->debug("[d:{}] idle, passivating", s.log_id);
       self->quit();

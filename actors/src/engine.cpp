@@ -217,6 +217,23 @@ void admit_waiting(manager_ptr self) {
   report_waiting(self);
 }
 
+void forward_configure(manager_ptr self, const uuid& id, configure_request req,
+                       caf::response_promise rp, bool retry) {
+  // Like a delete, a configure answers its caller: it never waits for a slot.
+  auto hdl = spawn_running(self, id);
+  self->request(hdl, self->state.ctx->cfg.store_timeout * 2, configure_atom::value, req)
+    .then([=](persistence::configuration_run& run) mutable { rp.deliver(std::move(run)); },
+          [=](caf::error& err) mutable {
+            if (retry && err == caf::sec::request_receiver_down) {
+              auto& st = self->state;
+              if (auto i = st.deployments.find(id); i != st.deployments.end() && i->second == hdl)
+                st.deployments.erase(i);
+              return forward_configure(self, id, req, rp, false);
+            }
+            rp.deliver(std::move(err));
+          });
+}
+
 void forward_delete(manager_ptr self, const uuid& id, caf::response_promise rp, bool retry) {
   // A delete answers its caller: it never waits for a slot.
   auto hdl = spawn_running(self, id);
@@ -392,6 +409,11 @@ caf::behavior manager_actor(manager_ptr self, context_ptr ctx) {
       return caf::delegated<deployment_record>{};
     },
     [=](sweep_atom) { sweep_unfinished(self); },
+    [=](configure_atom, const uuid& id,
+        configure_request& req) -> caf::result<persistence::configuration_run> {
+      forward_configure(self, id, std::move(req), self->make_response_promise(), true);
+      return caf::delegated<persistence::configuration_run>{};
+    },
   };
 }
 
@@ -415,6 +437,8 @@ public:
     for (const auto& s : ctx_->stores) caf::anon_send_exit(s, caf::exit_reason::user_shutdown);
     for (const auto& [region, c] : ctx_->clouds)
       caf::anon_send_exit(c, caf::exit_reason::user_shutdown);
+    if (ctx_->configurator)
+      caf::anon_send_exit(ctx_->configurator, caf::exit_reason::user_shutdown);
   }
 
   void start(const uuid& id) override { caf::anon_send(manager_, start_atom::value, id); }
@@ -454,6 +478,27 @@ public:
     });
   }
 
+  void configure(const uuid& id, configure_request req,
+                 engine_callback<persistence::configuration_run> done) override {
+    if (!ctx_->configurator)
+      return done(make_error(errc::unavailable, "configuration runs are not set up "
+                                                "(ANSIBLE_PLAYBOOK_DIR, ansible-runner)"));
+    auto timeout = ctx_->cfg.store_timeout * 3;
+    auto& sys = sys_;
+    sys_.spawn([=, &sys, mgr = manager_](caf::event_based_actor* self) {
+      self->request(mgr, timeout, configure_atom::value, id, req)
+        .then(
+          [=](persistence::configuration_run& run) {
+            done(std::move(run));
+            self->quit();
+          },
+          [=, &sys](caf::error& err) {
+            done(to_engine_error(sys, std::move(err)));
+            self->quit();
+          });
+    });
+  }
+
 private:
   caf::actor_system& sys_;
   context_ptr ctx_;
@@ -461,6 +506,11 @@ private:
 };
 
 } // namespace
+
+void deployment_engine::configure(const uuid&, configure_request,
+                                  engine_callback<persistence::configuration_run> done) {
+  done(make_error(errc::unavailable, "this engine runs no configurations"));
+}
 
 std::unique_ptr<deployment_engine> spawn_deployment_engine(caf::actor_system& sys,
                                                            engine_config cfg, engine_deps deps) {
@@ -473,6 +523,11 @@ std::unique_ptr<deployment_engine> spawn_deployment_engine(caf::actor_system& sy
   for (std::size_t i = 0; i < workers; ++i) ctx->stores.push_back(spawn_store(sys, *ctx));
   for (auto& [region, commands] : deps.clouds)
     ctx->clouds.emplace(region, sys.spawn(cloud_actor, commands, deps.metrics));
+  if (deps.configuration_runs != nullptr && deps.runner) {
+    ctx->runner = deps.runner;
+    ctx->configurator = spawn_configurator(sys, *deps.configuration_runs, deps.runner, deps.metrics,
+                                           ctx->cfg.detached_store);
+  }
   auto manager = sys.spawn(manager_actor, ctx);
   if (ctx->cfg.resume_unfinished) caf::anon_send(manager, sweep_atom::value);
   return std::make_unique<engine_impl>(sys, std::move(ctx), std::move(manager));

@@ -8,7 +8,9 @@
 #include <caf/all.hpp>
 
 #include "orch/actors/deployment_engine.hpp"
+#include "orch/actors/playbook_runner.hpp"
 #include "orch/deployment/deployment_fsm.hpp"
+#include "orch/persistence/configuration_run_repository.hpp"
 #include "orch/persistence/deployment_repository.hpp"
 #include "orch/uuid.hpp"
 
@@ -29,6 +31,9 @@ using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 using update_atom = caf::atom_constant<caf::atom("update")>;
+using configure_atom = caf::atom_constant<caf::atom("configure")>;
+using configured_atom = caf::atom_constant<caf::atom("configured")>;
+using interrupt_atom = caf::atom_constant<caf::atom("interrupt")>;
 
 using uuid_list = std::vector<orch::uuid>;
 
@@ -42,3 +47,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::actors::deployment_change)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::deployment_record)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::persistence::stored_history)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::persistence::event_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::persistence::configuration_run)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::actors::configure_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orch::actors::playbook_run_result)

@@ -35,6 +35,10 @@ struct engine_context {
   std::map<std::string, std::shared_ptr<cloud_commands>> cloud_impls;
   /// Commands handed to child actors so far (fault injection).
   std::atomic<int> child_commands{0};
+  /// Runs playbooks and records their runs (detached); null without configuration runs.
+  caf::actor configurator;
+  /// What the configurator runs playbooks with, for the deployment actors' checks.
+  std::shared_ptr<playbook_runner> runner;
   /// Deployment actor starts so far (fault injection).
   std::atomic<int> deployment_starts{0};
 
@@ -56,6 +60,20 @@ inline std::chrono::milliseconds store_backoff(const engine_config& cfg, int fai
   for (int i = 0; i < failures && delay < cfg.start_retry_max_delay; ++i) delay *= 2;
   return std::min(delay, cfg.start_retry_max_delay);
 }
+
+/// Spawns the configurator: a detached actor (it blocks on the run repository) that records a
+/// run, hands it to `runner` and, when the run ends, records its result and tells the
+/// deployment actor with `(configured_atom, run id, failed, message)`.
+/// - `(configure_atom, configuration_run, caf::actor deployment)` -> the run as recorded
+/// - `(cancel_atom, uuid run)`: stops a run (it then ends `cancelled`)
+/// - `(interrupt_atom, uuid deployment)`: the deployment's running run was cut by a restart:
+///   records it failed and stops it if it still runs here
+/// `detached` is `engine_config::detached_store`: unit tests with in-memory stores keep the
+/// configurator on the test scheduler.
+caf::actor spawn_configurator(caf::actor_system& sys,
+                              persistence::configuration_run_repository& runs,
+                              std::shared_ptr<playbook_runner> runner, actor_metrics* metrics,
+                              bool detached);
 
 /// Spawns the actor of one deployment: it claims the deployment, loads it, runs its state
 /// machine until nothing is left to do and then passivates. Answers `(delete_atom)` with the

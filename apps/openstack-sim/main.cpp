@@ -2,6 +2,7 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <string>
@@ -43,6 +44,12 @@ options:
   --state-file PATH       load the state from PATH at start (if it exists) and save it there
                           once a second while it changes and at exit, to survive restarts
   --workers N             HTTP I/O threads (default 2)
+  --ssh-backing DIR       serve every ACTIVE server over real SSH: one OpenSSH server per server,
+                          on its fixed addresses in 127.0.0.0/8, port 22, stopped when the server
+                          is deleted; DIR holds host key, configurations and logs. Needs root
+                          and /usr/sbin/sshd (Debian openssh-server)
+  --ssh-authorized-key F  public key file authorised on every server besides its keypair's key
+                          (the orchestrator's Ansible key; with --ssh-backing)
   --help                  show this text
 )";
 
@@ -73,6 +80,7 @@ int main(int argc, char** argv) {
     {"--quota-ram", &cfg.quotas.ram_mb},          {"--quota-volumes", &cfg.quotas.volumes},
     {"--quota-gigabytes", &cfg.quotas.gigabytes}, {"--quota-networks", &cfg.quotas.networks}};
   bool users_given = false;
+  std::string authorized_key;
   for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i];
     if (flag == "--help" || flag == "-h") {
@@ -101,6 +109,15 @@ int main(int argc, char** argv) {
       opts.public_url = value;
     } else if (flag == "--state-file") {
       opts.state_file = value;
+    } else if (flag == "--ssh-backing") {
+      if (!opts.ssh_backing) opts.ssh_backing.emplace();
+      opts.ssh_backing->run_dir = value;
+    } else if (flag == "--ssh-authorized-key") {
+      std::ifstream in{value};
+      std::string line;
+      if (!in || !std::getline(in, line) || line.empty())
+        errors.push_back("--ssh-authorized-key: cannot read a public key from " + value);
+      authorized_key = line;
     } else if (flag == "--seed") {
       char* end = nullptr;
       auto seed = std::strtoull(value.c_str(), &end, 10);
@@ -150,6 +167,12 @@ int main(int argc, char** argv) {
     } else {
       errors.push_back("unknown option " + flag);
     }
+  }
+  if (!authorized_key.empty()) {
+    if (opts.ssh_backing)
+      opts.ssh_backing->authorized_key = authorized_key;
+    else
+      errors.push_back("--ssh-authorized-key needs --ssh-backing");
   }
   if (!errors.empty()) {
     for (auto& e : errors) std::cerr << "openstack-sim: " << e << "\n";

@@ -485,13 +485,33 @@ int run_serve() {
   engine_cfg.deadlines.volume = cloud_cfg.volume_timeout + grace;
   engine_cfg.deadlines.remove
     = cloud_cfg.delete_timeout + cloud_cfg.conflict_retries * cloud_cfg.conflict_delay + grace;
-  auto engine = orch::actors::spawn_deployment_engine(
-    actor_sys, engine_cfg, orch::actors::engine_deps{*engine_deployments, clouds, &actor_metrics});
+  // Configuration runs need a playbook directory; without one, configure answers 503. The
+  // engine records runs through its pool, the routes read them through the API's.
+  auto configuration_runs = orch::persistence::make_pg_configuration_run_repository(db);
+  auto api_configuration_runs = orch::persistence::make_pg_configuration_run_repository(api_db);
+  std::shared_ptr<orch::actors::playbook_runner> runner;
+  if (!cfg->ansible.playbook_dir.empty()) {
+    orch::actors::ansible_runner_config runner_cfg;
+    runner_cfg.playbook_dir = cfg->ansible.playbook_dir;
+    runner_cfg.ssh_key_path = cfg->ansible.ssh_key_path;
+    runner_cfg.verbosity = cfg->ansible.verbosity;
+    runner_cfg.timeout = cfg->ansible.timeout;
+    runner = orch::actors::make_ansible_runner(runner_cfg);
+  }
+  orch::actors::engine_deps deps{*engine_deployments, clouds, &actor_metrics};
+  if (runner) {
+    deps.configuration_runs = configuration_runs.get();
+    deps.runner = runner;
+  }
+  auto engine = orch::actors::spawn_deployment_engine(actor_sys, engine_cfg, std::move(deps));
   // Shutdown order (caf-0.17 notes, section 11): HTTP drained first, then the engine and every
   // actor, then the cloud's io thread.
   auto stop_actors = [&] {
     engine.reset();
     actor_sys.await_all_actors_done();
+    // Stops and waits for runs still going (their actors are gone: nobody records them; a
+    // restart marks them interrupted).
+    runner.reset();
     cloud_work.reset();
     cloud_io.stop();
     if (cloud_thread.joinable()) cloud_thread.join();
@@ -513,7 +533,8 @@ int run_serve() {
                                       std::chrono::system_clock::now());
                                   }};
   orch::http::add_api_routes(gw, {*templates, blocking, *deployments, engine.get(), regions,
-                                  orphans.get(), cfg->deployment.limits, &feed});
+                                  orphans.get(), cfg->deployment.limits, &feed,
+                                  api_configuration_runs.get()});
   gw.add_readiness_check("openstack", os_metrics.readiness_check());
   gw.add_readiness_check("database", [&api_db, &blocking](auto done) {
     blocking.run([&api_db, done] {

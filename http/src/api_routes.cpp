@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "orch/http/configuration_routes.hpp"
 #include "orch/http/deployment_routes.hpp"
 #include "orch/http/orphan_routes.hpp"
 #include "orch/http/template_routes.hpp"
@@ -19,6 +20,9 @@ void add_api_routes(gateway& gw, const api_dependencies& deps) {
     add_deployment_routes(
       gw, {deps.deployments, deps.templates, *deps.engine, deps.blocking, *deps.events},
       std::move(cfg));
+    if (deps.configuration_runs != nullptr)
+      add_configuration_routes(
+        gw, {deps.deployments, *deps.configuration_runs, *deps.engine, deps.blocking});
   }
   if (deps.orphans != nullptr) add_orphan_routes(gw, *deps.orphans);
   add_openapi_route(gw);

@@ -141,6 +141,8 @@ struct ansible_config {
   std::string ssh_key_path;
   /// `ANSIBLE_VERBOSITY`: 0..5.
   int verbosity = 0;
+  /// `ANSIBLE_TIMEOUT`: a configuration run still going after this is stopped (1 s .. 24 h).
+  std::chrono::milliseconds timeout{1'800'000};
 };
 
 /// Cluster membership settings.

@@ -417,12 +417,6 @@ void read_openstack(reader& in, openstack_config& out) {
   }
 }
 
-void read_ansible(reader& in, ansible_config& out) {
-  in.string("ANSIBLE_PLAYBOOK_DIR", out.playbook_dir);
-  in.string("ANSIBLE_SSH_KEY_PATH", out.ssh_key_path);
-  in.integer("ANSIBLE_VERBOSITY", 0, 5, out.verbosity);
-}
-
 void read_cluster(reader& in, cluster_config& out) {
   if (auto node_id = in.get("NODE_ID")) {
     bool ok = node_id->size() <= 64 && std::all_of(node_id->begin(), node_id->end(), [](char c) {
@@ -479,6 +473,14 @@ void read_duration(reader& in, const std::string& name, std::chrono::millisecond
     return;
   }
   out = value;
+}
+
+void read_ansible(reader& in, ansible_config& out) {
+  in.string("ANSIBLE_PLAYBOOK_DIR", out.playbook_dir);
+  in.string("ANSIBLE_SSH_KEY_PATH", out.ssh_key_path);
+  in.integer("ANSIBLE_VERBOSITY", 0, 5, out.verbosity);
+  using namespace std::chrono_literals;
+  read_duration(in, "ANSIBLE_TIMEOUT", 1s, 24h, "from 1s to 24h", out.timeout);
 }
 
 void read_deployment(reader& in, deployment_config& out) {

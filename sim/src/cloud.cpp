@@ -1020,6 +1020,28 @@ std::optional<std::string> cloud::load_state(std::string_view snapshot) {
   return error;
 }
 
+std::vector<active_server> cloud::active_servers(time_point now) {
+  auto& st = impl_->st;
+  st.advance(now);
+  std::vector<active_server> result;
+  for (const auto& [id, s] : st.servers) {
+    if (s.vm_state != "active") continue;
+    active_server entry{id, {}, {}};
+    for (const auto& nic : s.nics)
+      if (auto p = st.ports.find(nic.port_id); p != st.ports.end())
+        for (const auto& ip : p->second.fixed_ips)
+          if (ip.ip_address.find(':') == std::string::npos)
+            entry.addresses.push_back(ip.ip_address);
+    if (s.key_name)
+      if (auto k = st.keypairs.find({s.user_id, *s.key_name}); k != st.keypairs.end())
+        entry.public_key = k->second.public_key;
+    result.push_back(std::move(entry));
+  }
+  std::sort(result.begin(), result.end(),
+            [](const active_server& x, const active_server& y) { return x.id < y.id; });
+  return result;
+}
+
 std::string cloud::dump_state(time_point now) {
   request req;
   req.method = "GET";

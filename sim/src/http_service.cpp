@@ -41,6 +41,8 @@ struct http_service::impl {
   std::mutex mtx;
   cloud engine;
   std::unique_ptr<http::server> server;
+  // Guarded by mtx, like the engine whose servers it follows.
+  std::unique_ptr<ssh_backing> ssh;
   http::server_config server_cfg;
   service_options opts;
   std::atomic<bool> dirty{false};
@@ -148,7 +150,10 @@ struct http_service::impl {
     response res;
     {
       std::lock_guard guard{mtx};
-      res = engine.handle(sreq, std::chrono::system_clock::now());
+      auto now = std::chrono::system_clock::now();
+      res = engine.handle(sreq, now);
+      // Before the answer leaves, so a client that sees ACTIVE finds its sshd started.
+      if (ssh) ssh->sync(engine.active_servers(now));
     }
     dirty = true;
     auto delay = res.delay;
@@ -179,6 +184,7 @@ http_service::~http_service() {
 void http_service::start() {
   auto self = impl_.get();
   self->load();
+  if (self->opts.ssh_backing) self->ssh = std::make_unique<ssh_backing>(*self->opts.ssh_backing);
   self->server = std::make_unique<http::server>(
     self->server_cfg,
     [self](http::request&& req, const http::request_context&, http::responder respond) {
@@ -212,6 +218,10 @@ void http_service::stop() {
   }
   self->timer_cv.notify_all();
   if (self->timer_thread.joinable()) self->timer_thread.join();
+  {
+    std::lock_guard guard{self->mtx};
+    if (self->ssh) self->ssh->stop_all();
+  }
   self->save();
 }
 

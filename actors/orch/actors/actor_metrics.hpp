@@ -22,7 +22,9 @@ namespace orch::actors {
 /// - `workflow_execution_duration_seconds{workflow}`: one cloud command (`create_server`, ...),
 /// - `actors_live{kind}`: running `deployment`, `child` and `cloud` actors,
 /// - `actor_restarts_total{kind}`: restarts by a supervisor,
-/// - `deployments_waiting_to_start`: starts queued behind `max_active_deployments`.
+/// - `deployments_waiting_to_start`: starts queued behind `max_active_deployments`,
+/// - `configuration_runs_total{status}`: Ansible runs that ended (`succeeded`, `failed`,
+///   `cancelled`), and `configuration_run_duration_seconds{status}` their duration.
 class actor_metrics {
 public:
   explicit actor_metrics(prometheus::Registry& registry);
@@ -39,6 +41,8 @@ public:
 
   void deployments_waiting(std::size_t count);
 
+  void configuration_finished(const std::string& status, double seconds);
+
 private:
   prometheus::Family<prometheus::Counter>& deployments_;
   prometheus::Family<prometheus::Histogram>& deployment_duration_;
@@ -46,6 +50,8 @@ private:
   prometheus::Family<prometheus::Gauge>& live_;
   prometheus::Family<prometheus::Counter>& restarts_;
   prometheus::Gauge& waiting_;
+  prometheus::Family<prometheus::Counter>& configuration_runs_;
+  prometheus::Family<prometheus::Histogram>& configuration_duration_;
 };
 
 } // namespace orch::actors

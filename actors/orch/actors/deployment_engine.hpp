@@ -3,10 +3,13 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
 
 #include <caf/expected.hpp>
 
+#include "orch/ansible/inventory.hpp"
 #include "orch/deployment/model.hpp"
+#include "orch/persistence/configuration_run_repository.hpp"
 #include "orch/uuid.hpp"
 
 namespace orch::actors {
@@ -27,6 +30,16 @@ struct deployment_change {
   /// The state version (seq of the newest event) the change was planned on: if the deployment
   /// moved on since, the change is refused. `nullopt` applies it to the current state.
   std::optional<int64_t> if_match;
+};
+
+/// What `POST /deployments/{id}/configure` asks for.
+struct configure_request {
+  /// A bare playbook file name in `ANSIBLE_PLAYBOOK_DIR`.
+  std::string playbook;
+  /// Hosts to run on; without, one group per VM group of the deployment.
+  std::optional<ansible::inventory> inventory;
+  /// A JSON object handed to the playbook as extra variables.
+  std::string extra_vars = "{}";
 };
 
 /// What the HTTP gateway asks of the actor system. Reads (GET, lists, history) go to
@@ -53,6 +66,15 @@ public:
   virtual void update(const uuid& id, deployment_change change,
                       engine_callback<deployment_record> done)
     = 0;
+
+  /// Runs a playbook against the VMs of a COMPLETED deployment: records the `configure`
+  /// operation and CONFIGURING, then answers with the run as recorded (`running`) while
+  /// ansible-runner works; the deployment returns to COMPLETED, or FAILED naming the failing
+  /// hosts and task. Errors: `not_found`, `conflict` (another operation runs, or the status
+  /// does not allow it), `invalid_spec` (playbook name or unknown playbook, inventory),
+  /// `unavailable` (configuration runs not set up, or the engine cannot answer now).
+  virtual void configure(const uuid& id, configure_request req,
+                         engine_callback<persistence::configuration_run> done);
 };
 
 } // namespace orch::actors

@@ -11,6 +11,7 @@
 #include "orch/actors/actor_metrics.hpp"
 #include "orch/actors/cloud_commands.hpp"
 #include "orch/actors/deployment_engine.hpp"
+#include "orch/actors/playbook_runner.hpp"
 #include "orch/deployment/restart_budget.hpp"
 #include "orch/persistence/deployment_repository.hpp"
 #include "orch/time.hpp"
@@ -104,6 +105,10 @@ struct engine_deps {
   std::map<std::string, std::shared_ptr<cloud_commands>> clouds;
   /// Optional.
   actor_metrics* metrics = nullptr;
+  /// Configuration runs: where they are recorded and what runs them. Both or neither; without
+  /// them `configure` answers `unavailable`.
+  persistence::configuration_run_repository* configuration_runs = nullptr;
+  std::shared_ptr<playbook_runner> runner = nullptr;
 };
 
 /// Spawns the node's deployment manager (supervisor of one actor per running deployment), its

@@ -8,6 +8,7 @@
 #include "orch/http/blocking_pool.hpp"
 #include "orch/http/event_feed.hpp"
 #include "orch/http/gateway.hpp"
+#include "orch/persistence/configuration_run_repository.hpp"
 #include "orch/persistence/deployment_repository.hpp"
 #include "orch/persistence/template_repository.hpp"
 
@@ -32,6 +33,9 @@ struct api_dependencies {
   template_limits limits{};
   /// Serves the deployments' event streams; required with `engine`.
   event_feed* events = nullptr;
+
+  /// Ansible configuration runs; null serves no configuration routes.
+  persistence::configuration_run_repository* configuration_runs = nullptr;
 };
 
 /// Adds every route of the REST API (API.md) that this build serves to `gw`, on top of the

@@ -93,9 +93,28 @@ struct step_failed {
   timestamp at;
 };
 
+/// Starts a configuration run (Ansible) on a COMPLETED deployment: records the `configure`
+/// operation and CONFIGURING. The actor runs the playbook; the machine only keeps the status.
+struct start_configure {
+  timestamp at;
+};
+
+/// The configuration run ended. `failed`: some host failed or was unreachable, or the run could
+/// not finish (timeout), with `error` naming hosts and task: the deployment becomes FAILED.
+/// `interrupted`: the orchestrator restarted during the run, so nothing is known about its
+/// result: the operation fails with `error`, but the deployment returns to COMPLETED since its
+/// resources are intact. Otherwise the deployment returns to COMPLETED.
+struct configure_finished {
+  timestamp at;
+  bool failed = false;
+  bool interrupted = false;
+  std::optional<operation_error> error;
+};
+
 /// Everything `deployment_fsm::apply` accepts.
-using input_event = std::variant<start_deploy, start_delete, resume, lookup_result, create_result,
-                                 ready_result, gone_result, step_failed, start_update>;
+using input_event
+  = std::variant<start_deploy, start_delete, resume, lookup_result, create_result, ready_result,
+                 gone_result, step_failed, start_update, start_configure, configure_finished>;
 
 // -- commands -------------------------------------------------------------------------------
 
@@ -268,6 +287,8 @@ private:
   caf::expected<std::vector<deployment_command>> on(const gone_result& ev);
   caf::expected<std::vector<deployment_command>> on(const step_failed& ev);
   caf::expected<std::vector<deployment_command>> on(const start_update& ev);
+  caf::expected<std::vector<deployment_command>> on(const start_configure& ev);
+  caf::expected<std::vector<deployment_command>> on(const configure_finished& ev);
 
   /// Appends a `record_event` for `data` and folds it into the state.
   void record(std::vector<deployment_command>& out, timestamp at, event_data data);

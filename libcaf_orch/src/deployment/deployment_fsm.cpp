@@ -636,4 +636,29 @@ caf::expected<commands> deployment_fsm::on(const step_failed& ev) {
   return out;
 }
 
+caf::expected<commands> deployment_fsm::on(const start_configure& ev) {
+  // A FAILED deployment may lack VMs or addresses: it is repaired (or deleted) first.
+  if (state_.status != deployment_status::completed)
+    return make_error(errc::conflict,
+                      "cannot configure a deployment that is " + to_string(state_.status));
+  commands out;
+  record(out, ev.at, operation_started{operation_type::configure});
+  record(out, ev.at, status_changed{state_.status, deployment_status::configuring});
+  return out;
+}
+
+caf::expected<commands> deployment_fsm::on(const configure_finished& ev) {
+  if (state_.status != deployment_status::configuring)
+    return make_error(errc::conflict,
+                      "no configuration run to finish: deployment is " + to_string(state_.status));
+  commands out;
+  if (ev.error) record(out, ev.at, error_reported{*ev.error});
+  if (!ev.failed && !ev.interrupted)
+    finish(out, ev.at, operation_status::succeeded, deployment_status::completed);
+  else
+    finish(out, ev.at, operation_status::failed,
+           ev.interrupted ? deployment_status::completed : deployment_status::failed, ev.error);
+  return out;
+}
+
 } // namespace orch

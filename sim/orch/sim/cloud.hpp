@@ -97,6 +97,17 @@ struct cloud_config {
   std::chrono::milliseconds latency{0};
 };
 
+/// A server as `--ssh-backing` serves it: ACTIVE, reachable at its fixed addresses.
+struct active_server {
+  std::string id;
+  /// Fixed IPv4 addresses of its ports.
+  std::vector<std::string> addresses;
+  /// OpenSSH public key of its keypair (`key_name`); empty without one.
+  std::string public_key;
+
+  friend bool operator==(const active_server&, const active_server&) = default;
+};
+
 /// An in-memory OpenStack cloud: Keystone v3, Nova 2.1, Neutron v2.0, Cinder v3, Glance v2 and
 /// the `/_sim` control API, answering like the real services on the wire. Not thread-safe:
 /// the transport serialises calls.
@@ -121,6 +132,9 @@ public:
 
   /// The whole state as JSON (what `GET /_sim/state` answers).
   std::string dump_state(time_point now);
+
+  /// Every server ACTIVE at `now`, sorted by id (transitions due at `now` are applied first).
+  std::vector<active_server> active_servers(time_point now);
 
   /// A snapshot of the internal state for `--state-file` (not an API shape).
   std::string save_state() const;

@@ -4,10 +4,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "orch/http/server.hpp"
 #include "orch/sim/cloud.hpp"
+#include "orch/sim/ssh_backing.hpp"
 
 namespace orch::sim {
 
@@ -25,6 +27,9 @@ struct service_options {
   /// File the state is loaded from at start (if it exists) and saved to: once a second while
   /// calls change it, and at stop. Empty keeps the state in memory only.
   std::string state_file;
+  /// Serve every ACTIVE server's fixed loopback addresses over real SSH (`--ssh-backing`);
+  /// unset serves none.
+  std::optional<ssh_backing_config> ssh_backing;
 };
 
 /// A `cloud` served over HTTP by `orch::http::server`: calls are serialised by a mutex, delays
@@ -39,7 +44,8 @@ public:
   http_service& operator=(const http_service&) = delete;
 
   /// Loads the state file (if any), binds and starts serving. Throws `std::system_error` if the
-  /// address is taken and `std::runtime_error` if the state file cannot be read.
+  /// address is taken and `std::runtime_error` if the state file cannot be read or the SSH
+  /// backing cannot start.
   void start();
 
   /// Stops serving and saves the state file (idempotent).

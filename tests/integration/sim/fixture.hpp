@@ -43,8 +43,8 @@ struct sim_fixture {
   std::string project_id;
   std::string nova_version = "2.90";
 
-  explicit sim_fixture(cloud_config cfg = http_test_config())
-    : service(std::move(cfg), http::server_config{}) {
+  explicit sim_fixture(cloud_config cfg = http_test_config(), service_options opts = {})
+    : service(std::move(cfg), http::server_config{}, std::move(opts)) {
     service.start();
     client.emplace("127.0.0.1", service.port());
     auto res = client->request(

@@ -113,6 +113,7 @@ BOOST_AUTO_TEST_CASE(minimal_serve_configuration_gets_defaults) {
   BOOST_TEST(cfg->openstack.project_domain_name == "Default");
   BOOST_TEST(cfg->openstack.region == "RegionOne");
   BOOST_TEST(cfg->ansible.verbosity == 0);
+  BOOST_TEST(cfg->ansible.timeout.count() == 1'800'000);
   BOOST_TEST(cfg->cluster.bind.empty());
   BOOST_TEST(cfg->secret_key == "0123456789abcdef-secret");
   BOOST_TEST(cfg->deployment.vm_boot_timeout.count() == 600'000);
@@ -188,6 +189,7 @@ BOOST_AUTO_TEST_CASE(every_variable_is_read) {
               {"ANSIBLE_PLAYBOOK_DIR", "/srv/playbooks"},
               {"ANSIBLE_SSH_KEY_PATH", "/srv/key"},
               {"ANSIBLE_VERBOSITY", "3"},
+              {"ANSIBLE_TIMEOUT", "90s"},
               {"NODE_ID", "node-1"},
               {"CLUSTER_BIND", "0.0.0.0:4242"},
               {"CLUSTER_SEEDS", "10.0.0.2:4242, [::1]:4243"}});
@@ -214,6 +216,7 @@ BOOST_AUTO_TEST_CASE(every_variable_is_read) {
   BOOST_TEST(cfg->ansible.playbook_dir == "/srv/playbooks");
   BOOST_TEST(cfg->ansible.ssh_key_path == "/srv/key");
   BOOST_TEST(cfg->ansible.verbosity == 3);
+  BOOST_TEST(cfg->ansible.timeout.count() == 90'000);
   BOOST_TEST(cfg->cluster.node_id == "node-1");
   BOOST_TEST(cfg->cluster.bind == "0.0.0.0:4242");
   BOOST_TEST(cfg->cluster.seeds == (std::vector<std::string>{"10.0.0.2:4242", "[::1]:4243"}));

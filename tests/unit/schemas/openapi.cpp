@@ -67,6 +67,7 @@ BOOST_AUTO_TEST_CASE(every_route_of_the_api_is_listed) {
     {"DELETE", "/deployments/{id}"},
     {"POST", "/deployments/{id}/configure"},
     {"GET", "/deployments/{id}/configurations"},
+    {"GET", "/deployments/{id}/configurations/{run_id}"},
     {"POST", "/deployments/{id}/scale"},
     {"GET", "/deployments/{id}/events"},
     {"GET", "/orphans"},
