@@ -444,38 +444,12 @@ public:
   void start(const uuid& id) override { caf::anon_send(manager_, start_atom::value, id); }
 
   void remove(const uuid& id, engine_callback<deployment_record> done) override {
-    auto timeout = ctx_->cfg.store_timeout * 3;
-    auto& sys = sys_;
-    sys_.spawn([=, &sys, mgr = manager_](caf::event_based_actor* self) {
-      self->request(mgr, timeout, caf::delete_atom::value, id)
-        .then(
-          [=](deployment_record& rec) {
-            done(std::move(rec));
-            self->quit();
-          },
-          [=, &sys](caf::error& err) {
-            done(to_engine_error(sys, std::move(err)));
-            self->quit();
-          });
-    });
+    ask_manager<deployment_record>(std::move(done), caf::delete_atom::value, id);
   }
 
   void update(const uuid& id, deployment_change change,
               engine_callback<deployment_record> done) override {
-    auto timeout = ctx_->cfg.store_timeout * 3;
-    auto& sys = sys_;
-    sys_.spawn([=, &sys, mgr = manager_](caf::event_based_actor* self) {
-      self->request(mgr, timeout, update_atom::value, id, change)
-        .then(
-          [=](deployment_record& rec) {
-            done(std::move(rec));
-            self->quit();
-          },
-          [=, &sys](caf::error& err) {
-            done(to_engine_error(sys, std::move(err)));
-            self->quit();
-          });
-    });
+    ask_manager<deployment_record>(std::move(done), update_atom::value, id, std::move(change));
   }
 
   void configure(const uuid& id, configure_request req,
@@ -483,13 +457,22 @@ public:
     if (!ctx_->configurator)
       return done(make_error(errc::unavailable, "configuration runs are not set up "
                                                 "(ANSIBLE_PLAYBOOK_DIR, ansible-runner)"));
+    ask_manager<persistence::configuration_run>(std::move(done), configure_atom::value, id,
+                                                std::move(req));
+  }
+
+private:
+  // Asks the manager from a short-lived actor of its own, so a caller outside the actor system
+  // gets its answer (or the error) through `done`, at most within three store timeouts.
+  template <class Answer, class... Ts>
+  void ask_manager(engine_callback<Answer> done, Ts... xs) {
     auto timeout = ctx_->cfg.store_timeout * 3;
     auto& sys = sys_;
     sys_.spawn([=, &sys, mgr = manager_](caf::event_based_actor* self) {
-      self->request(mgr, timeout, configure_atom::value, id, req)
+      self->request(mgr, timeout, xs...)
         .then(
-          [=](persistence::configuration_run& run) {
-            done(std::move(run));
+          [=](Answer& answer) {
+            done(std::move(answer));
             self->quit();
           },
           [=, &sys](caf::error& err) {
@@ -499,7 +482,6 @@ public:
     });
   }
 
-private:
   caf::actor_system& sys_;
   context_ptr ctx_;
   caf::actor manager_;

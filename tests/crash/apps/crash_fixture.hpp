@@ -88,6 +88,18 @@ private:
   uint16_t port_ = 0;
 };
 
+/// The template both crash tests deploy: every VM has a volume, so that a kill also lands between
+/// a volume's create and its record and while an attachment is under way; deletes then have
+/// detaches, volume and server deletes, router links, router, subnet and network to land in.
+inline constexpr const char* crash_template_json = R"({
+  "name": "crash-stack",
+  "description": "one group of five VMs with a volume each behind a routed subnet",
+  "vm_config": {"web": {"flavor": "m1.small", "image": "ubuntu-22.04", "count": 5,
+                        "volumes": [{"size_gb": 1}]}},
+  "network_config": {"cidr": "10.0.0.0/16", "subnets": {"web": "10.0.1.0/24"},
+                     "router": true, "external_network": "public"}
+})";
+
 /// A database and a simulator of their own, and an orchestrator on them that the test kills
 /// with SIGKILL and restarts, `rounds` times.
 struct crash_fixture {

@@ -15,16 +15,7 @@ using boost::beast::http::verb;
 
 namespace {
 
-// The same shape as the deployment crash test: detaches, volume and server deletes, router
-// links, router, subnet and network all have a delete for a kill to land in.
-constexpr const char* template_json = R"({
-  "name": "crash-stack",
-  "description": "one group of five VMs with a volume each behind a routed subnet",
-  "vm_config": {"web": {"flavor": "m1.small", "image": "ubuntu-22.04", "count": 5,
-                        "volumes": [{"size_gb": 1}]}},
-  "network_config": {"cidr": "10.0.0.0/16", "subnets": {"web": "10.0.1.0/24"},
-                     "router": true, "external_network": "public"}
-})";
+constexpr const char* template_json = crash_template_json;
 
 constexpr auto settle_timeout = 180s;
 

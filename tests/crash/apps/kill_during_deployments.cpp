@@ -14,16 +14,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Every VM has a volume, so that a kill also lands between a volume's create and its record,
-// and while an attachment is under way.
-constexpr const char* template_json = R"({
-  "name": "crash-stack",
-  "description": "one group of five VMs with a volume each behind a routed subnet",
-  "vm_config": {"web": {"flavor": "m1.small", "image": "ubuntu-22.04", "count": 5,
-                        "volumes": [{"size_gb": 1}]}},
-  "network_config": {"cidr": "10.0.0.0/16", "subnets": {"web": "10.0.1.0/24"},
-                     "router": true, "external_network": "public"}
-})";
+constexpr const char* template_json = crash_template_json;
 
 constexpr auto completion_timeout = 180s;
 
