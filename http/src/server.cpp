@@ -769,6 +769,14 @@ namespace {
 /// read: the 503 fits in the socket's empty send buffer, so one non-blocking write delivers it.
 template <class Socket>
 void refuse(shared_state* state, Socket& sock) {
+  // Counted before the client can see the answer, so whoever reads the 503 finds it counted.
+  if (state->cfg.on_connection_refused) {
+    try {
+      state->cfg.on_connection_refused();
+    } catch (const std::exception& ex) {
+      log()->error("on_connection_refused threw: {}", ex.what());
+    }
+  }
   auto res = state->make_error(server_error{
     beast_http::status::service_unavailable, "too many connections; retry later", 11, {}, {}});
   if (res.find(beast_http::field::retry_after) == res.end())
@@ -790,13 +798,6 @@ void refuse(shared_state* state, Socket& sock) {
   }
   sock.shutdown(tcp::socket::shutdown_both, ignored);
   sock.close(ignored);
-  if (state->cfg.on_connection_refused) {
-    try {
-      state->cfg.on_connection_refused();
-    } catch (const std::exception& ex) {
-      log()->error("on_connection_refused threw: {}", ex.what());
-    }
-  }
 }
 
 void accept_on(shared_state* state) {
