@@ -13,70 +13,21 @@
 #include "orch/errc.hpp"
 #include "orch/http/problem.hpp"
 #include "orch/schemas/json_writer.hpp"
+#include "route_support.hpp"
 
 namespace orch::http {
 
 namespace {
 
+using namespace routes;
 using status = beast_http::status;
 using verb = beast_http::verb;
 
 constexpr int default_page_limit = 50;
 constexpr int max_page_limit = 500;
 
-std::string_view target_of(const request& req) {
-  return {req.target().data(), req.target().size()};
-}
-
-response problem_for(const caf::error& err, const request& req, const request_context& ctx) {
-  return make_problem_response(to_problem(err), target_of(req), ctx.request_id, req.version());
-}
-
-response problem_for(problem p, const request& req, const request_context& ctx) {
-  return make_problem_response(p, target_of(req), ctx.request_id, req.version());
-}
-
 response not_found(std::string detail, const request& req, const request_context& ctx) {
   return problem_for(problem{status::not_found, std::move(detail), {}, {}}, req, ctx);
-}
-
-response invalid_fields(std::vector<field_error> errors, const request& req,
-                        const request_context& ctx) {
-  std::string detail;
-  for (const auto& e : errors) detail += (detail.empty() ? "" : "; ") + e.field + ": " + e.message;
-  return problem_for(
-    problem{status::unprocessable_entity, std::move(detail), std::move(errors), {}}, req, ctx);
-}
-
-// As in deployment_routes.cpp: a handler on the pool answers 500 rather than never.
-template <class F>
-void run_answering(blocking_pool& pool, const request& req, const request_context& ctx,
-                   responder respond, F work) {
-  pool.run([target = std::string{target_of(req)}, request_id = ctx.request_id,
-            version = req.version(), respond, work = std::move(work)]() mutable {
-    try {
-      work();
-    } catch (const std::exception& ex) {
-      log()->error("[r:{}] {} failed: {}", request_id, target, ex.what());
-      respond(make_problem_response(problem{}, target, request_id, version));
-    }
-  });
-}
-
-int read_int(const route_match& match, std::string_view name, int fallback, int lo, int hi,
-             std::vector<field_error>& errors) {
-  auto text = match.query_param(name);
-  if (!text) return fallback;
-  int value = 0;
-  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-  if (ec != std::errc{} || end != text->data() + text->size() || value < lo || value > hi) {
-    errors.push_back(
-      {std::string{name},
-       "must be an integer " + std::to_string(lo)
-         + (hi == std::numeric_limits<int>::max() ? " or more" : ".." + std::to_string(hi))});
-    return fallback;
-  }
-  return value;
 }
 
 std::string compact(const rapidjson::Value& value) {
@@ -231,8 +182,8 @@ void add_configuration_routes(gateway& gw, const configuration_routes_dependenci
       if (!id)
         return respond(not_found("no deployment " + std::string{match.param("id")}, req, ctx));
       std::vector<field_error> errors;
-      auto limit = read_int(match, "limit", default_page_limit, 1, max_page_limit, errors);
-      auto offset = read_int(match, "offset", 0, 0, std::numeric_limits<int>::max(), errors);
+      auto limit = read_int_param(match, "limit", default_page_limit, 1, max_page_limit, errors);
+      auto offset = read_int_param(match, "offset", 0, 0, std::numeric_limits<int>::max(), errors);
       if (!errors.empty()) return respond(invalid_fields(std::move(errors), req, ctx));
       run_answering(pool, req, ctx, respond,
                     [&repo, &runs, id = *id, limit, offset, req, ctx, respond] {

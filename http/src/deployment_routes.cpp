@@ -22,11 +22,13 @@
 #include "orch/http/sse.hpp"
 #include "orch/schemas/deployment_json.hpp"
 #include "orch/schemas/json_writer.hpp"
+#include "route_support.hpp"
 
 namespace orch::http {
 
 namespace {
 
+using namespace routes;
 using beast_http::status;
 using beast_http::verb;
 
@@ -37,46 +39,9 @@ constexpr std::size_t max_idempotency_key_length = 255;
 
 // -- answers ----------------------------------------------------------------------------------
 
-std::string_view target_of(const request& req) {
-  return {req.target().data(), req.target().size()};
-}
-
-response problem_for(const caf::error& err, const request& req, const request_context& ctx) {
-  return make_problem_response(to_problem(err), target_of(req), ctx.request_id, req.version());
-}
-
-response problem_for(problem p, const request& req, const request_context& ctx) {
-  return make_problem_response(p, target_of(req), ctx.request_id, req.version());
-}
-
-response invalid_fields(std::vector<field_error> errors, const request& req,
-                        const request_context& ctx) {
-  std::string detail;
-  for (const auto& e : errors) detail += (detail.empty() ? "" : "; ") + e.field + ": " + e.message;
-  return problem_for(
-    problem{status::unprocessable_entity, std::move(detail), std::move(errors), {}}, req, ctx);
-}
-
 response unknown_deployment(std::string_view id, const request& req, const request_context& ctx) {
   return problem_for(problem{status::not_found, "no deployment " + std::string{id}, {}, {}}, req,
                      ctx);
-}
-
-// Every handler body that touches a repository runs on the pool, where an escaping exception
-// would leave the request unanswered: answer 500 instead (without its text, which may hold
-// internals).
-template <class F>
-void run_answering(blocking_pool& pool, const request& req, const request_context& ctx,
-                   responder respond, F work) {
-  pool.run([target = std::string{target_of(req)}, request_id = ctx.request_id,
-            version = req.version(), respond, work = std::move(work)]() mutable {
-    try {
-      work();
-    } catch (const std::exception& ex) {
-      log()->error("[r:{}] {} failed: {}", request_id, target, ex.what());
-      respond(make_problem_response(problem{}, target, request_id, version));
-    }
-  });
 }
 
 // -- request helpers --------------------------------------------------------------------------
@@ -93,24 +58,6 @@ std::string sha256_hex(std::string_view text) {
     out += hex[digest[i] & 0x0f];
   }
   return out;
-}
-
-// Parses an optional integer query parameter within [lo, hi]; reports a bad one in `errors`.
-template <class Int>
-Int read_int_param(const route_match& match, std::string_view name, Int fallback, Int lo, Int hi,
-                   std::vector<field_error>& errors) {
-  auto text = match.query_param(name);
-  if (!text) return fallback;
-  Int value = 0;
-  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-  if (ec != std::errc{} || end != text->data() + text->size() || value < lo || value > hi) {
-    errors.push_back(
-      {std::string{name},
-       "must be an integer " + std::to_string(lo)
-         + (hi == std::numeric_limits<Int>::max() ? " or more" : ".." + std::to_string(hi))});
-    return fallback;
-  }
-  return value;
 }
 
 // Percent-encodes `text` for a query string value (RFC 3986 unreserved characters stay).
