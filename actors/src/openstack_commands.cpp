@@ -682,6 +682,41 @@ private:
     });
   }
 
+  /// Deletes the ports a deleted server was booted with: Nova leaves ports it was given. They
+  /// are the ports bound to it before its delete (`bound`) and the unbound ones carrying its
+  /// ownership tags: after a crash between the server's end and its ports' deletes, the retried
+  /// command finds the server gone and its port bound to nothing, and only the tags still name
+  /// it. The server counts as gone only once every such port is.
+  void delete_server_ports(const std::vector<std::string>& bound,
+                           const std::vector<std::string>& tags, callback<openstack::done> cb) {
+    auto self = shared_from_this();
+    auto remove_all = [self, cb](std::vector<std::string> ids) {
+      auto outcome = std::make_shared<result<openstack::done>>(openstack::done{});
+      auto pending = std::make_shared<size_t>(ids.size() + 1);
+      auto one_done = [pending, outcome, cb] {
+        if (--*pending == 0) cb(*outcome);
+      };
+      for (const auto& port_id : ids)
+        self->client_.delete_port(port_id, [outcome, one_done](result<openstack::done> r) {
+          if (!r && r.error().kind != os_error_kind::not_found && *outcome) *outcome = r.error();
+          one_done();
+        });
+      one_done();
+    };
+    auto identity = identity_tags(tags);
+    if (identity.empty()) return remove_all(bound);
+    port_filter filter;
+    filter.tags = identity;
+    client_.list_ports(filter, [bound, remove_all, cb](result<std::vector<port>> tagged) {
+      if (!tagged) return cb(tagged.error());
+      auto ids = bound;
+      for (const auto& p : *tagged)
+        if (p.device_id.empty() && std::find(ids.begin(), ids.end(), p.id) == ids.end())
+          ids.push_back(p.id);
+      remove_all(std::move(ids));
+    });
+  }
+
   void exec(const delete_resource& c, const command_callback& done) {
     auto self = shared_from_this();
     auto kind = c.kind;
@@ -696,20 +731,20 @@ private:
       case resource_kind::server: {
         port_filter filter;
         filter.device_id = id;
-        client_.list_ports(filter, [=](result<std::vector<port>> ports) {
-          auto port_ids = std::make_shared<std::vector<std::string>>();
+        client_.list_ports(filter, [=, tags = c.tags](result<std::vector<port>> ports) {
+          auto bound = std::make_shared<std::vector<std::string>>();
           if (ports)
-            for (const auto& p : *ports) port_ids->push_back(p.id);
+            for (const auto& p : *ports) bound->push_back(p.id);
           self->client_.delete_server(id, [=](result<openstack::done> r) {
             if (!r && r.error().kind != os_error_kind::not_found)
               return fail(done, kind, logical, r.error());
             self->await_gone(kind, id, self->deadline(self->cfg_.delete_timeout), [=](bool gone) {
               if (!gone)
                 return fail(done, kind, logical, "timeout", "server " + id + " not gone in time");
-              // Ports passed to Nova outlive the server: remove ours.
-              for (const auto& p : *port_ids)
-                self->client_.delete_port(p, [](result<openstack::done>) {});
-              done(gone_result{kind, logical, {}});
+              self->delete_server_ports(*bound, tags, [=](result<openstack::done> removed) {
+                if (!removed) return fail(done, kind, logical, removed.error());
+                done(gone_result{kind, logical, {}});
+              });
             });
           });
         });

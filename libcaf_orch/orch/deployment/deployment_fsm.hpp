@@ -227,6 +227,9 @@ struct delete_resource {
   resource_kind kind = resource_kind::network;
   std::string logical_name;
   std::string id;
+  /// The resource's ownership tags: a server's ports carry them too, and once the server is
+  /// gone they are what still finds its ports.
+  std::vector<std::string> tags;
 };
 
 /// Everything `deployment_fsm::apply` asks its actor to do. Commands in one answer without a

@@ -128,6 +128,8 @@ struct port_filter {
   std::string device_id;
   std::string network_id;
   std::string device_owner;
+  /// Ports carrying all of these tags.
+  std::vector<std::string> tags;
 };
 
 /// Neutron resource collections that carry tags.

@@ -298,10 +298,9 @@ void deployment_fsm::want_remove(commands& out, timestamp at, resource_kind kind
                                  const std::string& logical, const std::string& id) {
   if (is_pending(logical)) return;
   auto name = cloud_name(kind, logical);
-  record(out, at,
-         intent_recorded{intent_action::remove, kind, logical, name,
-                         ownership_tags(state_.id, logical)});
-  want(out, step::remove, logical, delete_resource{kind, logical, id});
+  auto tags = ownership_tags(state_.id, logical);
+  record(out, at, intent_recorded{intent_action::remove, kind, logical, name, tags});
+  want(out, step::remove, logical, delete_resource{kind, logical, id, tags});
 }
 
 void deployment_fsm::finish(commands& out, timestamp at, operation_status how, deployment_status to,
@@ -424,12 +423,7 @@ commands deployment_fsm::advance_delete(timestamp at) {
   commands out;
   const auto& res = state_.resources;
   auto remove = [&](resource_kind kind, const std::string& logical, const std::string& id) {
-    if (is_pending(logical)) return;
-    auto name = cloud_name(kind, logical);
-    record(out, at,
-           intent_recorded{intent_action::remove, kind, logical, name,
-                           ownership_tags(state_.id, logical)});
-    want(out, step::remove, logical, delete_resource{kind, logical, id});
+    want_remove(out, at, kind, logical, id);
   };
   // An open create intent may stand for a resource that exists without a record.
   for (const auto& intent : state_.intents)

@@ -376,6 +376,7 @@ std::string port_query(const port_filter& filter) {
   if (!filter.device_id.empty()) append_query(query, "device_id", filter.device_id);
   if (!filter.network_id.empty()) append_query(query, "network_id", filter.network_id);
   if (!filter.device_owner.empty()) append_query(query, "device_owner", filter.device_owner);
+  if (!filter.tags.empty()) append_query(query, "tags", join_tags(filter.tags));
   return query;
 }
 

@@ -8,6 +8,7 @@
 
 #include "node_fixture.hpp"
 #include "orch/errc.hpp"
+#include "sim_fixture.hpp"
 
 using namespace orch;
 using namespace std::chrono_literals;
@@ -154,6 +155,38 @@ BOOST_AUTO_TEST_CASE(delete_during_a_scale_out_leaves_nothing) {
   remove(id);
   auto rec = wait_for(id, {deployment_status::deleted, deployment_status::failed}, 60s);
   BOOST_REQUIRE_MESSAGE(rec.status == deployment_status::deleted, describe(rec));
+  check_cloud_is_empty();
+}
+
+// A crash between a server's end and its port's delete leaves the server recorded, its port
+// unbound and tagged. The retried delete finds the server gone (404) and nothing bound to it:
+// only the tags still name the port, and the scale-in must remove it all the same.
+BOOST_AUTO_TEST_CASE(a_scale_in_removes_the_port_of_a_server_already_gone) {
+  auto id = create_deployment("gone");
+  engine->start(id);
+  auto rec = completed(id);
+  std::string web2;
+  for (const auto& vm : rec.resources.vms)
+    if (vm.name == "gone-web-2") web2 = vm.id;
+  BOOST_REQUIRE(!web2.empty());
+
+  openstack::testing::client_env env{sim, openstack::testing::client_env::default_config(sim)};
+  auto deleted = env.await<openstack::done>([&](auto cb) { env.os->delete_server(web2, cb); });
+  BOOST_REQUIRE(deleted);
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (servers_of("gone", "web").count("gone-web-2") > 0) {
+    BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, "web-2 not deleted");
+    std::this_thread::sleep_for(20ms);
+  }
+  BOOST_REQUIRE(unbound_ports() == 1);
+
+  BOOST_REQUIRE(change_count(id, operation_type::scale, "web", 1));
+  completed(id);
+  BOOST_TEST(servers_of("gone", "web") == (ports_by_server{{"gone-web-1", 1}}));
+  BOOST_TEST(unbound_ports() == 0);
+
+  remove(id);
+  wait_for(id, {deployment_status::deleted}, 60s);
   check_cloud_is_empty();
 }
 

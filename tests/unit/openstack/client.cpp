@@ -615,7 +615,7 @@ BOOST_AUTO_TEST_CASE(neutron_operations_use_v2_paths_and_tag_filters) {
   BOOST_TEST(transport.calls[4].url
              == "http://cloud.test:9696/v2.0/routers/r1/add_router_interface");
   capture<std::vector<port>> ports;
-  uut().list_ports({"6dc2e525", "", ""}, ports.cb());
+  uut().list_ports({"6dc2e525", "", "", {}}, ports.cb());
   BOOST_TEST(ports.kind() == "ok");
   BOOST_TEST(transport.calls[5].url == "http://cloud.test:9696/v2.0/ports?device_id=6dc2e525");
 }

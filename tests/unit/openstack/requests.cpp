@@ -210,8 +210,10 @@ BOOST_AUTO_TEST_CASE(server_query_anchors_the_name_and_encodes_every_filter) {
 }
 
 BOOST_AUTO_TEST_CASE(port_tag_and_volume_queries) {
-  BOOST_TEST(port_query({"dev-1", "", ""}) == "device_id=dev-1");
-  BOOST_TEST(port_query({"", "net-1", ""}) == "network_id=net-1");
+  BOOST_TEST(port_query({"dev-1", "", "", {}}) == "device_id=dev-1");
+  BOOST_TEST(port_query({"", "net-1", "", {}}) == "network_id=net-1");
+  BOOST_TEST(port_query({"", "", "", {"orch-deployment=d", "orch-resource=web-1"}})
+             == "tags=orch-deployment%3Dd%2Corch-resource%3Dweb-1");
   BOOST_TEST(tags_query({"a", "b"}) == "tags=a%2Cb");
   volume_filters vf;
   vf.metadata = {{"orch-deployment", "c1"}};
