@@ -117,11 +117,29 @@ public:
   }
 
   void cancel(const std::string& run_id) override {
-    std::lock_guard guard{mtx_};
-    if (auto i = runs_.find(run_id); i != runs_.end()) i->second->cancel = true;
+    {
+      std::lock_guard guard{mtx_};
+      if (auto i = runs_.find(run_id); i != runs_.end()) {
+        i->second->cancel = true;
+        return;
+      }
+    }
+    remove_leftovers(run_id);
   }
 
 private:
+  // A run of a process that died (SIGKILL, power loss) left its private data directory, and
+  // with it a copy of the SSH key. Run ids are unique, so whatever carries this one's name
+  // belongs to nobody alive.
+  void remove_leftovers(const std::string& run_id) const {
+    auto prefix = "orch-ansible-" + run_id + "-";
+    std::error_code ec;
+    std::vector<fs::path> found;
+    for (fs::directory_iterator i{cfg_.work_dir, ec}, end; !ec && i != end; i.increment(ec))
+      if (i->path().filename().string().starts_with(prefix)) found.push_back(i->path());
+    for (const auto& dir : found) fs::remove_all(dir, ec);
+  }
+
   // Threads of runs that ended; called with mtx_ held, so the list never grows with the number
   // of runs a process makes.
   void join_finished() {

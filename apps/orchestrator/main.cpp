@@ -5,6 +5,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -496,6 +497,7 @@ int run_serve() {
     runner_cfg.ssh_key_path = cfg->ansible.ssh_key_path;
     runner_cfg.verbosity = cfg->ansible.verbosity;
     runner_cfg.timeout = cfg->ansible.timeout;
+    runner_cfg.work_dir = std::filesystem::temp_directory_path().string(); // TMPDIR, else /tmp
     runner = orch::actors::make_ansible_runner(runner_cfg);
   }
   orch::actors::engine_deps deps{*engine_deployments, clouds, &actor_metrics};

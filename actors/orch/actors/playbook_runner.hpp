@@ -60,7 +60,8 @@ public:
   /// Starts `req`; calls `done` when it ends, however it ends.
   virtual void start(playbook_run_request req, std::function<void(playbook_run_result)> done) = 0;
 
-  /// Stops run `run_id` if it still runs (its `done` then reports `cancelled`); no-op otherwise.
+  /// Stops run `run_id` if it still runs (its `done` then reports `cancelled`). A run this
+  /// process does not know (one a crashed process left) has whatever it left on disk removed.
   virtual void cancel(const std::string& run_id) = 0;
 };
 

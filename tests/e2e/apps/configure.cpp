@@ -86,6 +86,8 @@ struct e2e_fixture {
   fs::path dir = fs::temp_directory_path() / ("orch-e2e-configure-" + std::to_string(getpid()));
   fs::path key = dir / "id_ed25519";
   fs::path playbooks = dir / "playbooks";
+  /// The orchestrator's TMPDIR: where ansible-runner's private data directories go.
+  fs::path work = dir / "work";
   std::unique_ptr<sim_process> sim;
   std::unique_ptr<orchestrator_fixture> orch;
   std::string id;
@@ -94,6 +96,7 @@ struct e2e_fixture {
 
   e2e_fixture() {
     fs::create_directories(playbooks);
+    fs::create_directories(work);
     BOOST_REQUIRE_EQUAL(
       run({"/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key.string()},
           dir / "keygen.log"),
@@ -101,6 +104,7 @@ struct e2e_fixture {
     fs::copy_file(fs::path{ORCH_EXAMPLES_DIR} / "playbooks" / "configure-web.yml",
                   playbooks / "configure-web.yml");
     fs::copy_file(fs::path{ORCH_E2E_DIR} / "fail-on-one.yml", playbooks / "fail-on-one.yml");
+    fs::copy_file(fs::path{ORCH_E2E_DIR} / "slow.yml", playbooks / "slow.yml");
     sim = std::make_unique<sim_process>(dir, key.string() + ".pub");
     orch = std::make_unique<orchestrator_fixture>(std::map<std::string, std::string>{
       {"OPENSTACK_AUTH_URL", sim->url + "/identity/v3"},
@@ -110,6 +114,7 @@ struct e2e_fixture {
       {"ANSIBLE_PLAYBOOK_DIR", playbooks.string()},
       {"ANSIBLE_SSH_KEY_PATH", key.string()},
       {"ANSIBLE_TIMEOUT", "5m"},
+      {"TMPDIR", work.string()},
     });
     BOOST_REQUIRE_EQUAL(
       orch->call(verb::post, "/templates", template_json(loopback_prefix())).result_int(), 201u);
@@ -176,6 +181,32 @@ struct e2e_fixture {
     return run;
   }
 
+  /// Private data directories of run `run_id` in the orchestrator's TMPDIR.
+  size_t run_directories(const std::string& run_id) const {
+    size_t n = 0;
+    for (const auto& entry : fs::directory_iterator{work})
+      if (entry.path().filename().string().starts_with("orch-ansible-" + run_id + "-")) ++n;
+    return n;
+  }
+
+  /// Processes whose command line carries `--ident <run_id>`: the run's ansible-runner.
+  static size_t runner_processes(const std::string& run_id) {
+    size_t n = 0;
+    std::string needle = std::string{"--ident"} + '\0' + run_id + '\0';
+    std::error_code ec;
+    for (fs::directory_iterator i{"/proc", ec}, end; !ec && i != end; i.increment(ec)) {
+      // A process may end while it is read: its cmdline then reads as an error.
+      try {
+        std::ifstream in{i->path() / "cmdline"};
+        std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (cmdline.find(needle) != std::string::npos) ++n;
+      } catch (const std::exception&) {
+        // nop: gone, so not a runner any more
+      }
+    }
+    return n;
+  }
+
   std::string remote_file(const std::string& addr, const std::string& path) {
     auto log = dir / ("ssh-" + addr + ".log");
     fs::remove(log);
@@ -227,6 +258,43 @@ BOOST_FIXTURE_TEST_CASE(a_playbook_failing_on_one_host_fails_the_deployment_nami
   BOOST_TEST(std::string{run["status"].GetString()} == "failed");
   BOOST_TEST(run["hosts"][web[1].c_str()]["failed"].GetInt() == 1);
   BOOST_TEST(run["hosts"][web[0].c_str()]["failed"].GetInt() == 0);
+}
+
+// A node killed during a run: its ansible-runner goes with it, and the restarted node records
+// the run failed as interrupted, removes what it left on disk (a copy of the SSH key among it),
+// returns the deployment to COMPLETED without running anything again by itself, and runs the
+// next configure normally.
+BOOST_FIXTURE_TEST_CASE(a_restart_during_a_run_marks_it_interrupted_and_the_next_run_works,
+                        e2e_fixture) {
+  configure(R"({"playbook": "slow.yml"})");
+  std::string run_id = newest_run()["id"].GetString();
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (runner_processes(run_id) == 0 || run_directories(run_id) == 0) {
+    BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, "ansible-runner not seen");
+    std::this_thread::sleep_for(100ms);
+  }
+  std::this_thread::sleep_for(2s); // into the play's task
+  BOOST_TEST(orch->kill_and_restart() == 128 + SIGKILL);
+
+  deadline = std::chrono::steady_clock::now() + 30s;
+  while (runner_processes(run_id) > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(100ms);
+  BOOST_TEST(runner_processes(run_id) == 0u, "ansible-runner outlived its orchestrator");
+  BOOST_REQUIRE_EQUAL(wait_while("CONFIGURING"), "COMPLETED");
+  auto doc = deployment();
+  BOOST_TEST(std::string{doc["operation"]["type"].GetString()} == "configure");
+  BOOST_TEST(std::string{doc["operation"]["error"]["code"].GetString()}
+             == "configuration_interrupted");
+  auto run = newest_run();
+  BOOST_TEST(std::string{run["id"].GetString()} == run_id);
+  BOOST_TEST(std::string{run["status"].GetString()} == "failed");
+  BOOST_TEST(std::string{run["failed_task"].GetString()}.find("interrupted") != std::string::npos);
+  BOOST_TEST(run_directories(run_id) == 0u, "the killed run's private directory is left");
+
+  configure(R"({"playbook": "configure-web.yml", "extra_vars": {"app_port": 9090}})");
+  BOOST_REQUIRE_EQUAL(wait_while("CONFIGURING"), "COMPLETED");
+  BOOST_TEST(std::string{newest_run()["status"].GetString()} == "succeeded");
+  BOOST_TEST(remote_file(web[0], "/tmp/orch-configure/" + web[0] + "/app.conf") == "listen 9090\n");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -155,6 +155,19 @@ BOOST_AUTO_TEST_CASE(cancel_stops_a_run) {
   BOOST_TEST(to_string(result.get().outcome) == "cancelled");
 }
 
+// A process killed during a run leaves its private data directory (with the key copy); the
+// restarted node cancels the run it finds interrupted, which takes that directory away.
+BOOST_AUTO_TEST_CASE(cancelling_a_run_a_dead_process_left_removes_its_directory) {
+  for (auto name : {"orch-ansible-run-7-Ab12Cd", "orch-ansible-run-77-Xy34Zw"}) {
+    fs::create_directories(dir / name / "env");
+    std::ofstream{dir / name / "env" / "ssh_key"} << "-----BEGIN OPENSSH PRIVATE KEY-----\n";
+  }
+  auto uut = make_ansible_runner(config());
+  uut->cancel("run-7");
+  BOOST_TEST(!fs::exists(dir / "orch-ansible-run-7-Ab12Cd"));
+  BOOST_TEST(fs::exists(dir / "orch-ansible-run-77-Xy34Zw" / "env" / "ssh_key"));
+}
+
 BOOST_AUTO_TEST_CASE(a_missing_program_fails_the_run_without_hanging) {
   auto cfg = config();
   cfg.program = (dir / "no-such-ansible-runner").string();

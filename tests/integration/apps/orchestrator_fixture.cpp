@@ -71,16 +71,28 @@ std::map<std::string, std::string> base_env() {
 }
 
 orchestrator_fixture::orchestrator_fixture(std::map<std::string, std::string> extra_env)
-  : db_(std::make_unique<scratch_database>()), port_(free_port()) {
-  auto env = base_env();
-  env["DATABASE_URL"] = db_->url();
-  env["API_PORT"] = std::to_string(port_);
-  for (auto& [k, v] : extra_env) env[k] = v;
-  auto log = "orchestrator-" + std::to_string(port_) + ".log";
+  : env_(base_env()), db_(std::make_unique<scratch_database>()), port_(free_port()) {
+  env_["DATABASE_URL"] = db_->url();
+  env_["API_PORT"] = std::to_string(port_);
+  for (auto& [k, v] : extra_env) env_[k] = v;
+  launch();
+}
+
+void orchestrator_fixture::launch() {
+  // A restarted node logs to a file of its own: the killed one's log tells what it did.
+  auto log = "orchestrator-" + std::to_string(port_)
+             + (launches_ == 0 ? "" : "-" + std::to_string(launches_)) + ".log";
+  ++launches_;
   process_ = std::make_unique<child_process>(
-    std::vector<std::string>{ORCH_ORCHESTRATOR_BIN, "serve"}, env, log);
+    std::vector<std::string>{ORCH_ORCHESTRATOR_BIN, "serve"}, env_, log);
   if (!process_->wait_for_log("listening on", std::chrono::seconds{30}))
     throw std::runtime_error("orchestrator did not start:\n" + process_->log());
+}
+
+int orchestrator_fixture::kill_and_restart() {
+  auto rc = process_->stop(SIGKILL, std::chrono::seconds{10});
+  launch();
+  return rc;
 }
 
 orchestrator_fixture::~orchestrator_fixture() {

@@ -54,10 +54,18 @@ public:
   /// Stops the process with SIGTERM and returns its exit status.
   int stop();
 
+  /// Kills the process (SIGKILL, as a crash would) and starts a new one on the same database,
+  /// port and settings; returns the killed process's exit status.
+  int kill_and_restart();
+
 private:
+  void launch();
+
+  std::map<std::string, std::string> env_;
   std::unique_ptr<scratch_database> db_;
   uint16_t port_ = 0;
   std::unique_ptr<child_process> process_;
+  int launches_ = 0;
   bool stopped_ = false;
 };
 
