@@ -39,6 +39,7 @@
 #include "orch/http/openstack_metrics.hpp"
 #include "orch/http/problem.hpp"
 #include "orch/http/server.hpp"
+#include "orch/http/ui_routes.hpp"
 #include "orch/logging.hpp"
 #include "orch/persistence/api_key_repository.hpp"
 #include "orch/persistence/cached_deployment_repository.hpp"
@@ -537,6 +538,7 @@ int run_serve() {
   orch::http::add_api_routes(gw, {*templates, blocking, *deployments, engine.get(), regions,
                                   orphans.get(), cfg->deployment.limits, &feed,
                                   api_configuration_runs.get()});
+  orch::http::add_ui_routes(gw);
   gw.add_readiness_check("openstack", os_metrics.readiness_check());
   gw.add_readiness_check("database", [&api_db, &blocking](auto done) {
     blocking.run([&api_db, done] {
