@@ -202,7 +202,7 @@ api_client::call(const std::string& method, const std::string& target, const std
 std::variant<stream_end, api_response, transport_problem>
 api_client::stream(const std::string& target, int64_t after,
                    const std::function<bool(const sse_event&)>& on_event,
-                   const std::function<bool()>& on_tick) {
+                   const std::function<bool()>& on_tick, const std::function<bool()>& is_final) {
   auto base = openstack::parse_url(cfg_.url);
   if (!base) return transport_problem{"not a URL: " + cfg_.url};
   auto sep = target.find('?') == std::string::npos ? "?" : "&";
@@ -223,6 +223,10 @@ api_client::stream(const std::string& target, int64_t after,
           r = co_await job.attempt();
         } catch (const boost::system::system_error& ex) {
           r.dropped = ex.code().message();
+        }
+        if (r.end == stream_end::closed && !is_final()) {
+          r.end.reset();
+          r.dropped = "the server ended the stream";
         }
         if (r.end) {
           result = *r.end;

@@ -51,13 +51,14 @@ public:
   /// Reads the event stream of `target` (`/deployments/{id}/events`) from after `after`,
   /// passing each event to `on_event` until it returns false or the server closes the stream.
   /// A dropped connection is opened again with `Last-Event-ID` set to the last event seen,
-  /// so nothing is lost or repeated. `on_tick` runs about once a second meanwhile (progress
-  /// redraws) and ends the stream (`stopped`) when it returns false. An error answer (401,
-  /// 404, ...) ends the stream with that response.
+  /// so nothing is lost or repeated; so is a stream the server ends (a node shutting down)
+  /// unless `is_final` says the end was due (the deployment is DELETED). `on_tick` runs about once
+  /// a second meanwhile (progress redraws) and ends the stream (`stopped`) when it returns false.
+  /// An error answer (401, 404, ...) ends the stream with that response.
   std::variant<stream_end, api_response, transport_problem>
   stream(const std::string& target, int64_t after,
          const std::function<bool(const sse_event&)>& on_event,
-         const std::function<bool()>& on_tick);
+         const std::function<bool()>& on_tick, const std::function<bool()>& is_final);
 
   /// Times a dropped stream was opened again (reported in tests and debugging).
   int reconnects() const noexcept { return reconnects_; }

@@ -238,7 +238,8 @@ private:
         std::cout << ev.data << "\n" << std::flush;
       else if (!json_)
         print_event_line(doc, text);
-      return !tracker.settled();
+      // After DELETED the server ends the stream itself: let it, rather than race its close.
+      return !tracker.settled() || tracker.status() == "DELETED";
     };
     // The status change after `operation_finished` comes at once; should it not, a few
     // seconds do not leave the user waiting for nothing.
@@ -247,7 +248,8 @@ private:
       if (live) redraw(tracker, name, start);
       return !tracker.finished() || ++ticks_since_finished < 3;
     };
-    auto out = api_.stream("/deployments/" + id + "/events", after, on_event, on_tick);
+    auto is_final = [&] { return tracker.status() == "DELETED"; };
+    auto out = api_.stream("/deployments/" + id + "/events", after, on_event, on_tick, is_final);
     if (live) std::cout << "\n";
     if (auto problem = std::get_if<transport_problem>(&out)) {
       std::cerr << "orchctl: lost the event stream of " << id << ": " << problem->detail << "\n";
@@ -530,10 +532,10 @@ private:
   }
 
   int plan() {
-    auto id = resolve_id(inv_.args[0]);
-    if (!id) return code(exit_code::api_error);
     auto params = key_values("param");
     if (!params) return code(exit_code::usage);
+    auto id = resolve_id(inv_.args[0]);
+    if (!id) return code(exit_code::api_error);
     rapidjson::StringBuffer buf;
     json_writer w{buf};
     w.StartObject();
@@ -553,10 +555,10 @@ private:
   }
 
   int update() {
-    auto id = resolve_id(inv_.args[0]);
-    if (!id) return code(exit_code::api_error);
     auto params = key_values("param");
     if (!params) return code(exit_code::usage);
+    auto id = resolve_id(inv_.args[0]);
+    if (!id) return code(exit_code::api_error);
     rapidjson::StringBuffer buf;
     json_writer w{buf};
     w.StartObject();
@@ -572,12 +574,12 @@ private:
   }
 
   int scale() {
-    auto id = resolve_id(inv_.args[0]);
-    if (!id) return code(exit_code::api_error);
     auto count = inv_.args[2];
     if (count.empty() || count.find_first_not_of("0123456789") != std::string::npos
         || count.size() > 9)
       return usage_failure("N must be a count (0 or more), not '" + count + "'", inv_.command);
+    auto id = resolve_id(inv_.args[0]);
+    if (!id) return code(exit_code::api_error);
     std::string body = "{\"target_count\": " + std::to_string(std::stol(count)) + ", \"vm_type\": ";
     rapidjson::StringBuffer buf;
     json_writer w{buf};
@@ -588,10 +590,10 @@ private:
   }
 
   int configure() {
-    auto id = resolve_id(inv_.args[0]);
-    if (!id) return code(exit_code::api_error);
     auto vars = key_values("extra-var");
     if (!vars) return code(exit_code::usage);
+    auto id = resolve_id(inv_.args[0]);
+    if (!id) return code(exit_code::api_error);
     rapidjson::StringBuffer buf;
     json_writer w{buf};
     w.StartObject();
