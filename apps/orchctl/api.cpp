@@ -68,7 +68,6 @@ struct stream_job {
   std::string target;
   const std::function<bool(const sse_event&)>& on_event;
   sse_reader reader;
-  int64_t after;
   asio::ssl::context tls{asio::ssl::context::tls_client};
 
   template <class Stream>
@@ -207,7 +206,7 @@ api_client::stream(const std::string& target, int64_t after,
   if (!base) return transport_problem{"not a URL: " + cfg_.url};
   auto sep = target.find('?') == std::string::npos ? "?" : "&";
   stream_job job{cfg_,     user_agent_, *base, target + sep + "after=" + std::to_string(after),
-                 on_event, {},          after};
+                 on_event, {}};
   job.tls.set_default_verify_paths();
   job.tls.set_verify_mode(asio::ssl::verify_peer);
   asio::io_context ioc;
