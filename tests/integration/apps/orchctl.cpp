@@ -211,16 +211,23 @@ BOOST_AUTO_TEST_CASE(a_deployment_is_applied_followed_planned_scaled_and_deleted
   BOOST_TEST(contains(scaled.output, "succeeded after"));
   BOOST_TEST(!contains(scaled.output, "operation deploy started"), "only the new events");
   BOOST_TEST(parse_json(fx.ctl({"get", id, "-o", "json"}).output)["resources"]["vms"].Size() == 3u);
-  auto shrink = fx.ctl({"scale", id, "web", "1"});
+  auto shrink = fx.ctl({"scale", id, "web", "1", "--wait"});
   BOOST_TEST(shrink.status == 0);
-  auto followed = fx.ctl({"events", id, "--follow"});
-  BOOST_TEST(followed.status == 0);
-  BOOST_TEST(contains(followed.output, "operation deploy started"), "the history comes first");
-  auto last = event_lines(followed.output);
-  BOOST_REQUIRE(!last.empty());
-  BOOST_TEST(contains(followed.output, "deleted server ctl-app-web-3"));
-  BOOST_TEST(contains(followed.output, "operation finished: succeeded"));
+  BOOST_TEST(contains(shrink.output, "deleted server ctl-app-web-3"));
+  BOOST_TEST(contains(shrink.output, "ctl-app COMPLETED: succeeded after"));
   BOOST_TEST(parse_json(fx.ctl({"get", id, "-o", "json"}).output)["resources"]["vms"].Size() == 1u);
+
+  // events --follow on a deployment being deployed (PENDING as soon as it is accepted) ends
+  // with its deploy, the history first.
+  BOOST_TEST(fx.ctl({"deploy", "ctl-follow", "--template", "ctl-stack"}).status == 0);
+  auto followed = fx.ctl({"events", "ctl-follow", "--follow"});
+  BOOST_TEST(followed.status == 0);
+  auto follow_lines = event_lines(followed.output);
+  BOOST_REQUIRE(!follow_lines.empty());
+  BOOST_TEST(contains(follow_lines.front(), "#1  operation deploy started"));
+  BOOST_TEST(contains(followed.output, "operation finished: succeeded"));
+  BOOST_TEST(contains(followed.output, "status IN_PROGRESS -> COMPLETED"));
+  BOOST_TEST(fx.ctl({"delete", "ctl-follow", "--wait"}).status == 0);
 
   // events without --follow, as JSON.
   auto trail = parse_json(fx.ctl({"events", id, "-o", "json"}).output);
