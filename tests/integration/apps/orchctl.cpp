@@ -301,6 +301,9 @@ BOOST_AUTO_TEST_CASE(a_wait_survives_a_node_restart_without_losing_or_repeating_
              == 0);
   auto waiting = fx.start_ctl({"deploy", "ctl-resume", "--template", "ctl-stack", "--wait"});
   BOOST_REQUIRE(waiting->wait_for_log("created server ctl-resume-web-", 60s));
+  // A follower too: it reads the history, then streams while the servers boot.
+  auto following = fx.start_ctl({"events", "ctl-resume", "--follow"});
+  BOOST_REQUIRE(following->wait_for_log("created server ctl-resume-web-", 30s));
   fx.restart_orchestrator();
   auto status = waiting->wait(120s);
   auto output = waiting->log();
@@ -312,6 +315,12 @@ BOOST_AUTO_TEST_CASE(a_wait_survives_a_node_restart_without_losing_or_repeating_
   for (auto& line : event_lines(output)) seqs.push_back(std::stoi(line.substr(line.find('#') + 1)));
   BOOST_REQUIRE(!seqs.empty());
   for (std::size_t i = 0; i < seqs.size(); ++i) BOOST_TEST(seqs[i] == static_cast<int>(i) + 1);
+  // The follower ends with the deploy, having seen the same events.
+  BOOST_TEST(following->wait(60s) == 0);
+  auto followed = following->log();
+  BOOST_TEST_MESSAGE(followed);
+  BOOST_TEST(contains(followed, "ctl-resume COMPLETED: succeeded after"));
+  BOOST_TEST(event_lines(followed) == event_lines(output));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
