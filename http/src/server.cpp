@@ -713,6 +713,9 @@ void session::pump_stream() {
     net::async_write(stream_, beast_http::make_chunk(net::buffer(chunks_.front())),
                      [self = shared_from_this()](error_code ec, std::size_t) {
                        self->stream_writing_ = false;
+                       // The monitoring read may have closed the session (the peer left)
+                       // while this completion was queued: `chunks_` is empty by now.
+                       if (self->phase_ != phase::streaming) return;
                        if (ec) return self->close();
                        if (auto writer = self->writer_.lock())
                          writer->mark_sent(self->chunks_.front().size());
@@ -725,8 +728,9 @@ void session::pump_stream() {
     net::async_write(stream_, beast_http::make_chunk_last(),
                      [self = shared_from_this()](error_code ec, std::size_t) {
                        self->stream_writing_ = false;
+                       if (self->phase_ != phase::streaming) return; // closed meanwhile
+                       if (ec) return self->close();                 // which ends the stream
                        self->stream_closed();
-                       if (ec) return self->close();
                        // The monitoring read is still pending: cancel it, and let its handler
                        // start the discarding read with a deadline.
                        self->phase_ = phase::closing;
