@@ -20,6 +20,7 @@ ARCH="$(dpkg --print-architecture)"
 # The binaries the package ships, from the build tree.
 declare -A BINARIES=(
   [orchestrator]="apps/orchestrator/orchestrator"
+  [orchctl]="apps/orchctl/orchctl"
 )
 for name in "${!BINARIES[@]}"; do
   [ -x "$BUILD/${BINARIES[$name]}" ] || { echo "build-deb: $BUILD/${BINARIES[$name]} not built" >&2; exit 1; }
@@ -36,6 +37,8 @@ for name in "${!BINARIES[@]}"; do
   strip --strip-unneeded --remove-section=.comment --remove-section=.note "$PKG/usr/bin/$name"
 done
 install -m 0644 "$ROOT/deploy/systemd/orchestrator.service" "$PKG/lib/systemd/system/"
+install -D -m 0644 "$ROOT/apps/orchctl/orchctl.bash-completion" \
+  "$PKG/usr/share/bash-completion/completions/orchctl"
 install -m 0640 "$ROOT/deploy/debian/orchestrator.env" "$PKG/etc/orch/orchestrator.env"
 install -m 0644 "$ROOT/deploy/prometheus/prometheus.yml" "$ROOT/deploy/prometheus/rules.yml" \
   "$PKG/usr/share/orch/prometheus/"
@@ -76,8 +79,8 @@ Description: actor-model infrastructure orchestrator for OpenStack
  preceded by an intent committed to PostgreSQL and reconciled by tag.
  .
  The package holds the orchestrator service (systemd unit orchestrator.service,
- settings in /etc/orch/orchestrator.env), Prometheus rules and Grafana
- dashboards under /usr/share/orch.
+ settings in /etc/orch/orchestrator.env), the orchctl command line with its bash
+ completion, Prometheus rules and Grafana dashboards under /usr/share/orch.
 CONTROL
 echo /etc/orch/orchestrator.env > "$PKG/DEBIAN/conffiles"
 install -m 0755 "$ROOT/deploy/debian/postinst" "$ROOT/deploy/debian/prerm" "$ROOT/deploy/debian/postrm" "$PKG/DEBIAN/"

@@ -21,7 +21,7 @@ echo "$info" | grep -q '^ Depends: .*libpqxx' || fail "Depends lacks libpqxx: $i
 
 # Everything an operator needs, where Debian users look for it.
 contents="$(dpkg-deb --contents "$deb" | awk '{print $6}')"
-for path in ./usr/bin/orchestrator ./lib/systemd/system/orchestrator.service \
+for path in ./usr/bin/orchestrator ./usr/bin/orchctl ./usr/share/bash-completion/completions/orchctl ./lib/systemd/system/orchestrator.service \
   ./etc/orch/orchestrator.env ./usr/share/orch/prometheus/rules.yml \
   ./usr/share/orch/prometheus/prometheus.yml ./usr/share/doc/orch/README.md \
   ./usr/share/doc/orch/copyright; do
@@ -57,6 +57,8 @@ version="$("$root/usr/bin/orchestrator" version)"
 want_version="$(dpkg-deb --field "$deb" Version)"
 [ "$version" = "orchestrator $want_version" ] || fail "orchestrator version printed '$version'"
 "$root/usr/bin/orchestrator" help | grep -q 'serve' || fail "orchestrator help does not list serve"
+[ "$("$root/usr/bin/orchctl" version)" = "orchctl $want_version" ] || fail "orchctl version"
+"$root/usr/bin/orchctl" help | grep -q 'deploy' || fail "orchctl help does not list deploy"
 
 # The unit starts what the package installed, with the configuration it installed.
 unit="$root/lib/systemd/system/orchestrator.service"
@@ -73,7 +75,7 @@ fi
 # Remove keeps the edited configuration; purge takes it.
 echo "# edited" >> "$root/etc/orch/orchestrator.env"
 dpkg_root -r orch >"$WORK/remove.log" 2>&1 || { cat "$WORK/remove.log"; fail "dpkg -r"; }
-[ ! -e "$root/usr/bin/orchestrator" ] || fail "dpkg -r left the binary"
+[ ! -e "$root/usr/bin/orchestrator" ] && [ ! -e "$root/usr/bin/orchctl" ] || fail "dpkg -r left a binary"
 grep -q '^# edited' "$root/etc/orch/orchestrator.env" || fail "dpkg -r lost the configuration"
 dpkg_root -P orch >"$WORK/purge.log" 2>&1 || { cat "$WORK/purge.log"; fail "dpkg -P"; }
 [ ! -e "$root/etc/orch/orchestrator.env" ] || fail "dpkg -P left the configuration"
