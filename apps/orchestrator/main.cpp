@@ -570,9 +570,12 @@ int run_serve() {
                                   api_configuration_runs.get()});
   orch::http::add_cluster_routes(gw, blocking, [&member] { return member.describe(); });
   gw.add_readiness_check("openstack", os_metrics.readiness_check());
-  gw.add_readiness_check("cluster", [&member](auto done) {
-    auto health = member.readiness();
-    done(health.ok, health.detail);
+  gw.add_readiness_check("cluster", [&member, &blocking](auto done) {
+    // A node whose last heartbeat failed tries one more before it answers (it may block).
+    blocking.run([&member, done] {
+      auto health = member.fresh_readiness(std::chrono::seconds{2});
+      done(health.ok, health.detail);
+    });
   });
   gw.add_readiness_check("database", [&api_db, &blocking](auto done) {
     blocking.run([&api_db, done] {

@@ -47,8 +47,12 @@ membership::~membership() {
 }
 
 void membership::start() {
+  {
+    std::lock_guard guard{mtx_};
+    if (thread_.joinable()) return;
+  }
+  beat();
   std::lock_guard guard{mtx_};
-  if (thread_.joinable()) return;
   stopping_ = false;
   thread_ = std::thread{[this] { run(); }};
 }
@@ -77,15 +81,34 @@ lease_guard::clock::time_point membership::now() const {
 }
 
 void membership::run() {
-  auto next = lease_guard::clock::now();
+  // `start` sent the first one.
+  auto next = lease_guard::clock::now() + cfg_.timing.heartbeat;
   for (;;) {
+    {
+      std::unique_lock lock{mtx_};
+      wake_.wait_until(lock, next, [this] { return stopping_ || beat_now_; });
+      if (stopping_) return;
+      beat_now_ = false;
+    }
     beat();
     next += cfg_.timing.heartbeat;
     // A slow heartbeat does not make the next ones bunch up.
     next = std::max(next, lease_guard::clock::now());
-    std::unique_lock lock{mtx_};
-    if (wake_.wait_until(lock, next, [this] { return stopping_; })) return;
   }
+}
+
+membership_health membership::fresh_readiness(std::chrono::milliseconds patience) {
+  auto health = readiness();
+  if (health.ok) return health;
+  {
+    std::unique_lock lock{mtx_};
+    if (!thread_.joinable() || stopping_) return health;
+    auto seen = beats_;
+    beat_now_ = true;
+    wake_.notify_all();
+    beaten_.wait_for(lock, patience, [&] { return beats_ > seen || stopping_; });
+  }
+  return readiness();
 }
 
 std::vector<uuid> membership::running_deployments() {
@@ -101,6 +124,15 @@ std::vector<uuid> membership::running_deployments() {
 }
 
 void membership::beat() {
+  beat_once();
+  {
+    std::lock_guard guard{mtx_};
+    ++beats_;
+  }
+  beaten_.notify_all();
+}
+
+void membership::beat_once() {
   auto attempt = now();
   persistence::node_heartbeat hb;
   hb.node_id = cfg_.node_id;

@@ -58,7 +58,8 @@ public:
   /// Stops the thread if it still runs.
   ~membership();
 
-  /// Starts heartbeating; the first heartbeat goes out at once.
+  /// Sends the first heartbeat (so that the node is a member when it starts serving), then
+  /// heartbeats on a thread of its own.
   void start();
 
   /// Stops heartbeating and waits for the thread. The leases stay until they run out or
@@ -74,8 +75,13 @@ public:
   /// One heartbeat, as the thread runs it every `timing.heartbeat` (for tests).
   void beat();
 
-  /// `ok` while the last renewal is recent; else why not (`/health/ready`, check `cluster`).
+  /// `ok` while the last renewal is recent; else why not. Never blocks.
   membership_health readiness() const;
+
+  /// `readiness`, but when it is not ok and the thread runs, first asks for a heartbeat now and
+  /// waits up to `patience` for it, so that a node whose database just came back reads ready
+  /// at once (`/health/ready`, check `cluster`). Blocks.
+  membership_health fresh_readiness(std::chrono::milliseconds patience);
 
   /// Whether the node stopped acting because it could not renew its leases.
   bool fenced() const;
@@ -89,6 +95,7 @@ public:
 
 private:
   void run();
+  void beat_once();
   lease_guard::clock::time_point now() const;
   std::vector<uuid> running_deployments();
 
@@ -100,7 +107,11 @@ private:
 
   mutable std::mutex mtx_;
   std::condition_variable wake_;
+  /// Signalled after every heartbeat, good or not.
+  std::condition_variable beaten_;
   bool stopping_ = false;
+  bool beat_now_ = false;
+  uint64_t beats_ = 0;
   std::thread thread_;
   // Guarded by `mtx_`.
   lease_guard guard_;
