@@ -66,6 +66,12 @@ BOOST_AUTO_TEST_CASE(each_unfinished_deployment_is_resumed_by_exactly_one_node) 
                                                 << "started; claims refused (the other node held "
                                                 << "the lease): node-a " << refused_a << ", node-b "
                                                 << refused_b);
+  // The finished deployments' actors have not passivated yet: their leases still show who ran
+  // them.
+  BOOST_TEST_MESSAGE("deployments per node: " << c.query(
+                       "SELECT string_agg(lease_owner || ' ' || n, ', ') FROM (SELECT "
+                       "lease_owner, count(*) AS n FROM deployments GROUP BY lease_owner "
+                       "ORDER BY lease_owner) x"));
   auto st = c.fx.sim.state();
   c.fx.check_exactly_deployed(st);
   auto server_creates = c.fx.sim.calls("POST", "/compute/v2.1/servers");
