@@ -1,6 +1,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include <pqxx/nontransaction>
 #include <pqxx/result>
@@ -19,47 +20,50 @@ namespace {
 // libpqxx 6.4 binds no arrays: the running ids travel as one comma-separated text.
 #define ORCH_RUNNING "id = ANY(string_to_array($2, ',')::uuid[])"
 
-constexpr auto join_sql
-  = "INSERT INTO cluster_nodes (node_id, api_address, active_deployments) VALUES ($1, $2, $3) "
-    "ON CONFLICT (node_id) DO UPDATE SET api_address = EXCLUDED.api_address, "
+#define ORCH_LEASE_MS "$3::double precision * interval '1 millisecond'"
+
+// The whole heartbeat is one statement, run on its own: a node frozen or killed between two
+// statements of a transaction would hold the row locks of its leases, and every write to those
+// deployments would wait for it. Effects of the WITH parts are not visible to the final SELECT,
+// which reads the rows as they were before this heartbeat.
+//  - `j` upserts the node's row (`$6`: its first heartbeat since it started).
+//  - `r` renews the node's leases of busy deployments and of those whose actor runs here, and
+//    frees the rest: a finished deployment whose actor passivated needs no owner.
+//  - lost: leases of running actors that another node holds now.
+//  - claimable: expired leases of others, free ones nobody claimed for a lease period (the node
+//    that created one claims it within milliseconds), and the node's own without an actor.
+//  - live: the other nodes that heartbeat within a lease period, plus this one.
+constexpr auto heartbeat_sql
+  = "WITH j AS (INSERT INTO cluster_nodes (node_id, api_address, active_deployments) "
+    "VALUES ($1, $4, $5) ON CONFLICT (node_id) DO UPDATE SET api_address = EXCLUDED.api_address, "
     "active_deployments = EXCLUDED.active_deployments, heartbeat_at = now(), left_at = NULL, "
-    "started_at = CASE WHEN $4 THEN now() ELSE cluster_nodes.started_at END";
-
-// Keeps (renews) the leases of busy deployments and of those whose actor runs here, frees the
-// rest: a finished deployment whose actor passivated needs no owner.
-constexpr auto renew_sql
-  = "WITH r AS (UPDATE deployments SET "
+    "started_at = CASE WHEN $6 THEN now() ELSE cluster_nodes.started_at END RETURNING 1), "
+    "r AS (UPDATE deployments SET "
     "lease_owner = CASE WHEN " ORCH_BUSY " OR " ORCH_RUNNING " THEN lease_owner END, "
-    "lease_expires_at = CASE WHEN " ORCH_BUSY " OR " ORCH_RUNNING
-    " THEN now() + $3::double precision * interval '1 millisecond' END "
-    "WHERE lease_owner = $1 RETURNING lease_owner) "
-    "SELECT count(*) FILTER (WHERE lease_owner IS NOT NULL) FROM r";
-
-constexpr auto lost_sql = "SELECT id::text FROM deployments WHERE " ORCH_RUNNING
-                          " AND lease_owner IS NOT NULL AND lease_owner <> $1";
-
-// A free busy deployment is left to the node that created it (it claims within milliseconds)
-// for a lease period before the others take it.
-constexpr auto claimable_sql
-  = "SELECT id::text FROM deployments WHERE " ORCH_BUSY " AND NOT " ORCH_RUNNING " AND ("
+    "lease_expires_at = CASE WHEN " ORCH_BUSY " OR " ORCH_RUNNING " THEN now() + " ORCH_LEASE_MS
+    " END WHERE lease_owner = $1 RETURNING lease_owner) "
+    "SELECT (SELECT count(*) FILTER (WHERE lease_owner IS NOT NULL) FROM r), "
+    "(SELECT COALESCE(string_agg(id::text, ','), '') FROM deployments WHERE " ORCH_RUNNING
+    " AND lease_owner IS NOT NULL AND lease_owner <> $1), "
+    "(SELECT COALESCE(string_agg(id::text, ',' ORDER BY created_at, id), '') FROM (SELECT id, "
+    "created_at FROM deployments WHERE " ORCH_BUSY " AND NOT " ORCH_RUNNING " AND ("
     "(lease_owner <> $1 AND lease_expires_at < now()) "
-    "OR (lease_owner IS NULL AND updated_at < now() - $3::double precision * interval '1 "
-    "millisecond') "
-    "OR lease_owner = $1) ORDER BY created_at, id LIMIT 500";
+    "OR (lease_owner IS NULL AND updated_at < now() - " ORCH_LEASE_MS ") "
+    "OR lease_owner = $1) ORDER BY created_at, id LIMIT 500) c), "
+    "(SELECT count(*) + 1 FROM cluster_nodes WHERE node_id <> $1 AND left_at IS NULL "
+    "AND heartbeat_at > now() - " ORCH_LEASE_MS ")";
 
-constexpr auto live_nodes_sql
-  = "SELECT count(*) FROM cluster_nodes WHERE left_at IS NULL "
-    "AND heartbeat_at > now() - $1::double precision * interval '1 millisecond'";
-
-// Busy deployments keep the leaving node as owner with a lease that has just run out, so a
-// survivor's claim counts as a takeover; the others' leases are freed.
-constexpr auto leave_leases_sql
+// One statement too. Busy deployments keep the leaving node as owner with a lease that has
+// just run out, so a survivor's claim counts as a takeover; the others' leases are freed.
+constexpr auto leave_sql
   = "WITH r AS (UPDATE deployments SET "
     "lease_owner = CASE WHEN " ORCH_BUSY " THEN lease_owner END, "
     "lease_expires_at = CASE WHEN " ORCH_BUSY " THEN now() - interval '1 millisecond' END "
-    "WHERE lease_owner = $1 RETURNING 1) SELECT count(*) FROM r";
+    "WHERE lease_owner = $1 RETURNING 1), "
+    "n AS (UPDATE cluster_nodes SET left_at = now() WHERE node_id = $1 RETURNING 1) "
+    "SELECT count(*) FROM r";
 
-constexpr auto leave_node_sql = "UPDATE cluster_nodes SET left_at = now() WHERE node_id = $1";
+#undef ORCH_LEASE_MS
 
 constexpr auto nodes_sql
   = "SELECT n.node_id, n.api_address, " ORCH_MICROS("n.started_at") ", " ORCH_MICROS(
@@ -87,10 +91,16 @@ std::string joined(const std::vector<uuid>& ids) {
   return out;
 }
 
-std::vector<uuid> ids_of(const pqxx::result& res) {
+std::vector<uuid> split(const std::string& joined_ids) {
   std::vector<uuid> out;
-  for (const auto& row : res)
-    if (auto id = uuid::parse(row[0].as<std::string>())) out.push_back(*id);
+  std::size_t from = 0;
+  while (from < joined_ids.size()) {
+    auto comma = joined_ids.find(',', from);
+    if (comma == std::string::npos) comma = joined_ids.size();
+    if (auto id = uuid::parse(std::string_view{joined_ids}.substr(from, comma - from)))
+      out.push_back(*id);
+    from = comma + 1;
+  }
   return out;
 }
 
@@ -103,16 +113,15 @@ public:
   caf::expected<heartbeat_result> heartbeat(const node_heartbeat& hb) override {
     return with_connection(
       db_, "cluster_heartbeat", [&](pqxx::connection& conn) -> caf::expected<heartbeat_result> {
-        pqxx::work tx{conn};
-        auto running = joined(hb.running);
-        auto lease_ms = static_cast<int64_t>(hb.lease.count());
-        tx.exec_params(join_sql, hb.node_id, hb.api_address, hb.active_deployments, hb.joining);
+        pqxx::nontransaction tx{conn};
+        auto row = tx.exec_params(heartbeat_sql, hb.node_id, joined(hb.running),
+                                  static_cast<int64_t>(hb.lease.count()), hb.api_address,
+                                  hb.active_deployments, hb.joining)[0];
         heartbeat_result out;
-        out.leases = tx.exec_params(renew_sql, hb.node_id, running, lease_ms)[0][0].as<int64_t>();
-        out.lost = ids_of(tx.exec_params(lost_sql, hb.node_id, running));
-        out.claimable = ids_of(tx.exec_params(claimable_sql, hb.node_id, running, lease_ms));
-        out.live_nodes = tx.exec_params(live_nodes_sql, lease_ms)[0][0].as<int64_t>();
-        tx.commit();
+        out.leases = row[0].as<int64_t>();
+        out.lost = split(row[1].as<std::string>());
+        out.claimable = split(row[2].as<std::string>());
+        out.live_nodes = row[3].as<int64_t>();
         return out;
       });
   }
@@ -120,11 +129,8 @@ public:
   caf::expected<int64_t> leave(const std::string& node_id) override {
     return with_connection(db_, "cluster_leave",
                            [&](pqxx::connection& conn) -> caf::expected<int64_t> {
-                             pqxx::work tx{conn};
-                             auto n = tx.exec_params(leave_leases_sql, node_id)[0][0].as<int64_t>();
-                             tx.exec_params(leave_node_sql, node_id);
-                             tx.commit();
-                             return n;
+                             pqxx::nontransaction tx{conn};
+                             return tx.exec_params(leave_sql, node_id)[0][0].as<int64_t>();
                            });
   }
 
