@@ -56,7 +56,12 @@ actor_metrics::actor_metrics(prometheus::Registry& registry)
     configuration_duration_(prometheus::BuildHistogram()
                               .Name("configuration_run_duration_seconds")
                               .Help("Duration of Ansible configuration runs, by status")
-                              .Register(registry)) {
+                              .Register(registry)),
+    takeovers_(prometheus::BuildCounter()
+                 .Name("cluster_lease_takeovers_total")
+                 .Help("Deployments this node claimed from another node's expired lease")
+                 .Register(registry)
+                 .Add({})) {
   // Series exist from the start, so a rate over them is 0, not "no data", until the first
   // restart (alert rules and dashboards rely on it).
   for (const char* kind : {"deployment", "child", "store", "cloud"}) {
@@ -93,6 +98,10 @@ void actor_metrics::deployments_waiting(std::size_t count) {
 void actor_metrics::configuration_finished(const std::string& status, double seconds) {
   configuration_runs_.Add({{"status", status}}).Increment();
   configuration_duration_.Add({{"status", status}}, deployment_buckets()).Observe(seconds);
+}
+
+void actor_metrics::lease_taken_over() {
+  takeovers_.Increment();
 }
 
 } // namespace orch::actors

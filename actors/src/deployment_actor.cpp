@@ -782,6 +782,13 @@ void start_loading(self_ptr self) {
           fail_delete_waiters(self, err);
           return self->quit();
         }
+        if (is(err, errc::conflict)) {
+          // Another node holds a live lease: it works on the deployment, we leave it alone.
+          // Requests waiting here get a retryable answer (routing to the owner is not ours).
+          log()->info("[d:{}] not claimed: {}", self->state.log_id, error_detail(err));
+          fail_delete_waiters(self, make_error(errc::unavailable, error_detail(err)));
+          return self->quit();
+        }
         abandon("claim", err);
       });
 }

@@ -50,10 +50,20 @@ auto guarded(F f) -> decltype(lift(f())) {
 
 /// One store actor: the only place where the blocking repository is called. Spawned
 /// detached in production, so a slow query blocks only its own thread.
-caf::behavior store_actor(caf::event_based_actor*, persistence::deployment_repository* repo) {
+caf::behavior store_actor(caf::event_based_actor*, persistence::deployment_repository* repo,
+                          persistence::lease_terms lease, actor_metrics* metrics) {
   return {
     [=](claim_atom, const uuid& id) -> caf::result<int64_t> {
-      return guarded([&] { return repo->claim(id); });
+      return guarded([&]() -> caf::expected<int64_t> {
+        auto grant = repo->claim(id, lease);
+        if (!grant) return std::move(grant.error());
+        if (!grant->taken_from.empty()) {
+          log()->info("[d:{}] took over the expired lease of node {} (epoch {})", to_string(id),
+                      grant->taken_from, grant->epoch);
+          if (metrics) metrics->lease_taken_over();
+        }
+        return grant->epoch;
+      });
     },
     [=](load_atom, const uuid& id) -> caf::result<persistence::stored_history> {
       return guarded([&] { return repo->load(id); });
@@ -63,7 +73,7 @@ caf::behavior store_actor(caf::event_based_actor*, persistence::deployment_repos
       return guarded([&] { return repo->append_events(id, epoch, batch); });
     },
     [=](unfinished_atom) -> caf::result<uuid_list> {
-      return guarded([&] { return repo->list_unfinished(); });
+      return guarded([&] { return repo->list_unfinished(lease.node_id); });
     },
   };
 }
@@ -269,8 +279,9 @@ void forward_update(manager_ptr self, const uuid& id, deployment_change change,
 }
 
 caf::actor spawn_store(caf::actor_system& sys, const engine_context& ctx) {
-  return ctx.cfg.detached_store ? sys.spawn<caf::detached>(store_actor, ctx.repository)
-                                : sys.spawn(store_actor, ctx.repository);
+  return ctx.cfg.detached_store
+           ? sys.spawn<caf::detached>(store_actor, ctx.repository, ctx.cfg.lease, ctx.metrics)
+           : sys.spawn(store_actor, ctx.repository, ctx.cfg.lease, ctx.metrics);
 }
 
 void supervise_services(manager_ptr self) {
@@ -352,6 +363,21 @@ void sweep_unfinished(manager_ptr self) {
       });
 }
 
+/// Stops the actors of `ids` (lost leases) and drops their queued starts; a plain exit, so the
+/// down handler restarts none of them. The periodic sweep brings a deployment back here only
+/// if its lease becomes free or expires again.
+void stop_deployments(manager_ptr self, const uuid_list& ids) {
+  auto& st = self->state;
+  for (const auto& id : ids) {
+    if (st.queued.erase(id) > 0) std::erase(st.waiting, id);
+    if (auto i = st.deployments.find(id); i != st.deployments.end()) {
+      log()->warn("[d:{}] lease lost, stopping its actor", to_string(id));
+      caf::anon_send_exit(i->second, caf::exit_reason::user_shutdown);
+    }
+  }
+  report_waiting(self);
+}
+
 caf::behavior manager_actor(manager_ptr self, context_ptr ctx) {
   self->state.ctx = std::move(ctx);
   supervise_services(self);
@@ -409,6 +435,20 @@ caf::behavior manager_actor(manager_ptr self, context_ptr ctx) {
       return caf::delegated<deployment_record>{};
     },
     [=](sweep_atom) { sweep_unfinished(self); },
+    [=](running_atom) -> uuid_list {
+      auto& st = self->state;
+      uuid_list out;
+      for (const auto& [id, hdl] : st.deployments) out.push_back(id);
+      out.insert(out.end(), st.waiting.begin(), st.waiting.end());
+      return out;
+    },
+    [=](stop_atom, const uuid_list& ids) { stop_deployments(self, ids); },
+    [=](stop_atom) {
+      uuid_list all;
+      for (const auto& [id, hdl] : self->state.deployments) all.push_back(id);
+      all.insert(all.end(), self->state.waiting.begin(), self->state.waiting.end());
+      stop_deployments(self, all);
+    },
     [=](configure_atom, const uuid& id,
         configure_request& req) -> caf::result<persistence::configuration_run> {
       forward_configure(self, id, std::move(req), self->make_response_promise(), true);
@@ -424,7 +464,7 @@ caf::error to_engine_error(caf::actor_system& sys, caf::error err) {
   return make_error(errc::unavailable, sys.render(err));
 }
 
-class engine_impl : public deployment_engine {
+class engine_impl : public node_engine {
 public:
   engine_impl(caf::actor_system& sys, context_ptr ctx, caf::actor manager)
     : sys_(sys), ctx_(std::move(ctx)), manager_(std::move(manager)) {
@@ -461,6 +501,16 @@ public:
                                                 std::move(req));
   }
 
+  void running(engine_callback<std::vector<uuid>> done) override {
+    ask_manager<uuid_list>(std::move(done), running_atom::value);
+  }
+
+  void stop(std::vector<uuid> ids) override {
+    caf::anon_send(manager_, stop_atom::value, uuid_list{std::move(ids)});
+  }
+
+  void stop_all() override { caf::anon_send(manager_, stop_atom::value); }
+
 private:
   // Asks the manager from a short-lived actor of its own, so a caller outside the actor system
   // gets its answer (or the error) through `done`, at most within three store timeouts.
@@ -494,8 +544,8 @@ void deployment_engine::configure(const uuid&, configure_request,
   done(make_error(errc::unavailable, "this engine runs no configurations"));
 }
 
-std::unique_ptr<deployment_engine> spawn_deployment_engine(caf::actor_system& sys,
-                                                           engine_config cfg, engine_deps deps) {
+std::unique_ptr<node_engine> spawn_deployment_engine(caf::actor_system& sys, engine_config cfg,
+                                                     engine_deps deps) {
   auto ctx = std::make_shared<engine_context>();
   ctx->cfg = std::move(cfg);
   ctx->metrics = deps.metrics;

@@ -34,6 +34,8 @@ using update_atom = caf::atom_constant<caf::atom("update")>;
 using configure_atom = caf::atom_constant<caf::atom("configure")>;
 using configured_atom = caf::atom_constant<caf::atom("configured")>;
 using interrupt_atom = caf::atom_constant<caf::atom("interrupt")>;
+using running_atom = caf::atom_constant<caf::atom("running")>;
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
 
 using uuid_list = std::vector<orch::uuid>;
 

@@ -2,9 +2,11 @@
 // wires the concrete adapters, and serves until SIGTERM or SIGINT.
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -13,6 +15,8 @@
 #include <sstream>
 #include <string>
 #include <thread>
+
+#include <unistd.h>
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
@@ -28,11 +32,13 @@
 
 #include "orch/actors/engine.hpp"
 #include "orch/actors/orphan_finder.hpp"
+#include "orch/cluster/membership.hpp"
 #include "orch/config.hpp"
 #include "orch/errc.hpp"
 #include "orch/http/api_routes.hpp"
 #include "orch/http/blocking_pool.hpp"
 #include "orch/http/client_transport.hpp"
+#include "orch/http/cluster_routes.hpp"
 #include "orch/http/event_feed.hpp"
 #include "orch/http/fleet_metrics.hpp"
 #include "orch/http/gateway.hpp"
@@ -44,6 +50,7 @@
 #include "orch/persistence/api_key_repository.hpp"
 #include "orch/persistence/cached_deployment_repository.hpp"
 #include "orch/persistence/cloud_repository.hpp"
+#include "orch/persistence/cluster_repository.hpp"
 #include "orch/persistence/listener.hpp"
 #include "orch/persistence/migrate.hpp"
 #include "orch/persistence/pg_deployment_repository.hpp"
@@ -232,6 +239,19 @@ caf::expected<std::vector<orch::app::opened_cloud>> load_stored_clouds(orch::per
                                   "remove one (orchestrator clouds remove) or rename "
                                   "OPENSTACK_REGION");
   return clouds;
+}
+
+// `NODE_ID`, else the host name and the API port: stable across restarts of the same node, so
+// that a restarted node takes its own leases back at once, and distinct between nodes of one
+// host. Characters NODE_ID does not allow become '-'.
+std::string node_id_of(const orch::config& cfg) {
+  if (!cfg.cluster.node_id.empty()) return cfg.cluster.node_id;
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::strcpy(host, "node");
+  std::string id = std::string{host} + "-" + std::to_string(cfg.http.port);
+  for (auto& c : id)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') c = '-';
+  return id.substr(0, 64);
 }
 
 // Blocks SIGINT/SIGTERM in every thread (threads inherit the mask) so that only the main
@@ -501,15 +521,28 @@ int run_serve() {
     runner_cfg.work_dir = std::filesystem::temp_directory_path().string(); // TMPDIR, else /tmp
     runner = orch::actors::make_ansible_runner(runner_cfg);
   }
+  auto node_id = node_id_of(*cfg);
+  engine_cfg.lease = {node_id, cfg->cluster.lease};
+  log->info("node {} (heartbeat {} ms, lease {} ms)", node_id, cfg->cluster.heartbeat.count(),
+            cfg->cluster.lease.count());
   orch::actors::engine_deps deps{*engine_deployments, clouds, &actor_metrics};
   if (runner) {
     deps.configuration_runs = configuration_runs.get();
     deps.runner = runner;
   }
   auto engine = orch::actors::spawn_deployment_engine(actor_sys, engine_cfg, std::move(deps));
+  // Heartbeats and lease renewals go through the engine's pool, next to the fenced writes.
+  auto cluster_store = orch::persistence::make_pg_cluster_repository(db);
+  orch::cluster::membership_config member_cfg;
+  member_cfg.node_id = node_id;
+  member_cfg.api_address = cfg->http.host + ":" + std::to_string(cfg->http.port);
+  member_cfg.timing = {cfg->cluster.heartbeat, cfg->cluster.lease};
+  orch::cluster::membership member{member_cfg, *cluster_store, *engine, registry.get()};
   // Shutdown order (caf-0.17 notes, section 11): HTTP drained first, then the engine and every
   // actor, then the cloud's io thread.
   auto stop_actors = [&] {
+    // No heartbeat may ask an engine that is going away.
+    member.stop();
     engine.reset();
     actor_sys.await_all_actors_done();
     // Stops and waits for runs still going (their actors are gone: nobody records them; a
@@ -539,7 +572,15 @@ int run_serve() {
                                   orphans.get(), cfg->deployment.limits, &feed,
                                   api_configuration_runs.get()});
   orch::http::add_ui_routes(gw);
+  orch::http::add_cluster_routes(gw, blocking, [&member] { return member.describe(); });
   gw.add_readiness_check("openstack", os_metrics.readiness_check());
+  gw.add_readiness_check("cluster", [&member, &blocking](auto done) {
+    // A node whose last heartbeat failed tries one more before it answers (it may block).
+    blocking.run([&member, done] {
+      auto health = member.fresh_readiness(std::chrono::seconds{2});
+      done(health.ok, health.detail);
+    });
+  });
   gw.add_readiness_check("database", [&api_db, &blocking](auto done) {
     blocking.run([&api_db, done] {
       auto err = api_db.ping();
@@ -560,6 +601,7 @@ int run_serve() {
   srv_cfg.idle_timeout = cfg->http.idle_timeout;
   srv_cfg.error_response = orch::http::make_server_error_response;
   orch::http::server srv{srv_cfg, gw.as_handler()};
+  member.start();
   try {
     srv.start();
   } catch (const std::exception& e) {
@@ -576,6 +618,8 @@ int run_serve() {
   // Handler work still queued after the drain may call the engine (DELETE): run it out first.
   blocking.stop();
   stop_actors();
+  // Only now that none of this node's actors can act any more: the others take over at once.
+  (void)member.leave();
   log->info("stopped");
   spdlog::shutdown();
   return exit_ok;

@@ -153,6 +153,11 @@ struct cluster_config {
   std::string bind;
   /// `CLUSTER_SEEDS`: comma separated `host:port` of peers.
   std::vector<std::string> seeds;
+  /// `CLUSTER_HEARTBEAT`: how often a node reports itself and renews its leases (50 ms .. 1 m).
+  std::chrono::milliseconds heartbeat{1'000};
+  /// `CLUSTER_LEASE`: a deployment lease not renewed for this long may be taken over by another
+  /// node (150 ms .. 10 m, at least three heartbeats).
+  std::chrono::milliseconds lease{10'000};
 };
 
 /// Per-step deadlines and the lifetime of idle deployment actors. Durations are written as

@@ -494,6 +494,17 @@ void read_deployment(reader& in, deployment_config& out) {
   in.integer("MAX_VMS_PER_DEPLOYMENT", 1, 1'000'000, out.limits.max_vms);
 }
 
+void read_cluster_timing(reader& in, cluster_config& out) {
+  using namespace std::chrono_literals;
+  read_duration(in, "CLUSTER_HEARTBEAT", 50ms, 1min, "from 50ms to 1m", out.heartbeat);
+  read_duration(in, "CLUSTER_LEASE", 150ms, 10min, "from 150ms to 10m", out.lease);
+  // A lease must survive a couple of missed heartbeats, or a single slow query loses it.
+  if (out.lease < out.heartbeat * 3)
+    in.problem("CLUSTER_LEASE must be at least three times CLUSTER_HEARTBEAT (got "
+               + std::to_string(out.lease.count()) + "ms and "
+               + std::to_string(out.heartbeat.count()) + "ms)");
+}
+
 void read_installation_id(reader& in, std::string& out) {
   auto text = in.get("ORCH_INSTALLATION_ID");
   if (!text) return;
@@ -605,6 +616,7 @@ caf::expected<config> parse_config(const env_map& env, config_use use) {
     read_openstack(in, result.openstack);
     read_ansible(in, result.ansible);
     read_cluster(in, result.cluster);
+    read_cluster_timing(in, result.cluster);
     read_deployment(in, result.deployment);
     read_installation_id(in, result.installation_id);
   }

@@ -164,13 +164,15 @@ public:
     return store_.events(id, after_seq, limit);
   }
 
-  caf::expected<std::vector<uuid>> list_unfinished() override { return store_.list_unfinished(); }
+  caf::expected<std::vector<uuid>> list_unfinished(const std::string& node_id) override {
+    return store_.list_unfinished(node_id);
+  }
 
   caf::expected<fleet_summary> summary() override { return store_.summary(); }
 
-  caf::expected<int64_t> claim(const uuid& id) override {
+  caf::expected<lease_grant> claim(const uuid& id, const lease_terms& lease) override {
     dropper guard{*this, id};
-    return store_.claim(id);
+    return store_.claim(id, lease);
   }
 
 private:

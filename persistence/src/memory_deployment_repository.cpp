@@ -76,7 +76,7 @@ memory_deployment_repository::create(const deployment_record& rec,
       return make_error(errc::conflict, "deployment name '" + rec.name + "' is already taken");
   auto stored = rec;
   stored.epoch = 0;
-  rows_.emplace(rec.id, entry{as_row(stored), stored, 0, {}});
+  rows_.emplace(rec.id, entry{as_row(stored), stored, 0, {}, {}, {}});
   create_outcome out{rec.id, 202, {}, false};
   if (claim) {
     keys_.emplace(std::make_pair(claim->owner, claim->key),
@@ -194,14 +194,19 @@ memory_deployment_repository::events(const uuid& id, int64_t after_seq, int limi
   return out;
 }
 
-caf::expected<std::vector<uuid>> memory_deployment_repository::list_unfinished() {
+bool memory_deployment_repository::claimable(const entry& e, const std::string& node_id) const {
+  return e.lease_owner.empty() || e.lease_owner == node_id || e.lease_expires_at < clock_();
+}
+
+caf::expected<std::vector<uuid>>
+memory_deployment_repository::list_unfinished(const std::string& node_id) {
   std::lock_guard guard{mtx_};
   if (failure_) return failure_;
   auto rows = newest_first();
   std::reverse(rows.begin(), rows.end());
   std::vector<uuid> out;
   for (const auto* e : rows)
-    if (is_busy(e->row.status)) out.push_back(e->row.id);
+    if (is_busy(e->row.status) && claimable(*e, node_id)) out.push_back(e->row.id);
   return out;
 }
 
@@ -219,12 +224,36 @@ caf::expected<fleet_summary> memory_deployment_repository::summary() {
   return out;
 }
 
-caf::expected<int64_t> memory_deployment_repository::claim(const uuid& id) {
+caf::expected<lease_grant> memory_deployment_repository::claim(const uuid& id,
+                                                               const lease_terms& lease) {
   std::lock_guard guard{mtx_};
   if (failure_) return failure_;
   auto i = rows_.find(id);
   if (i == rows_.end()) return unknown_deployment(id);
-  return ++i->second.row.epoch;
+  auto& e = i->second;
+  if (!claimable(e, lease.node_id))
+    return make_error(errc::conflict,
+                      "deployment " + to_string(id) + " is leased by node " + e.lease_owner);
+  lease_grant out;
+  if (!e.lease_owner.empty() && e.lease_owner != lease.node_id) out.taken_from = e.lease_owner;
+  e.lease_owner = lease.node_id;
+  e.lease_expires_at = clock_() + std::chrono::duration_cast<timestamp::duration>(lease.duration);
+  out.epoch = ++e.row.epoch;
+  return out;
+}
+
+std::optional<std::pair<std::string, timestamp>>
+memory_deployment_repository::lease_of(const uuid& id) const {
+  std::lock_guard guard{mtx_};
+  auto i = rows_.find(id);
+  if (i == rows_.end() || i->second.lease_owner.empty()) return std::nullopt;
+  return std::make_pair(i->second.lease_owner, i->second.lease_expires_at);
+}
+
+void memory_deployment_repository::release_leases(const std::string& node_id) {
+  std::lock_guard guard{mtx_};
+  for (auto& [id, e] : rows_)
+    if (e.lease_owner == node_id) e.lease_owner.clear();
 }
 
 } // namespace orch::persistence

@@ -130,7 +130,8 @@ constexpr auto count_sql = "SELECT count(*) FROM deployments WHERE " ORCH_DEPLOY
 constexpr auto unfinished_stmt = "deployment_unfinished";
 constexpr auto unfinished_sql
   = "SELECT id::text FROM deployments WHERE status IN ('PENDING', 'IN_PROGRESS', 'UPDATING', "
-    "'CONFIGURING', 'SCALING', 'DELETING') ORDER BY created_at, id";
+    "'CONFIGURING', 'SCALING', 'DELETING') AND (lease_owner IS NULL OR lease_owner = $1 "
+    "OR lease_expires_at < now()) ORDER BY created_at, id";
 
 // The counters of migration 0003 give the totals without a scan; busy rows are few and found
 // through the (status, created_at, id) index. One repeatable-read snapshot for both.
@@ -143,8 +144,22 @@ constexpr auto summary_busy_sql = "SELECT " ORCH_MICROS(
                      "'IN_PROGRESS', 'UPDATING', 'CONFIGURING', 'SCALING', 'DELETING')";
 
 constexpr auto claim_stmt = "deployment_claim";
+// Conditional: never from a live lease of another node. The row lock of `prev` serializes two
+// claimers, so the second one reads the first one's lease and gets nothing. Expiry is judged
+// by the database's clock alone, so the nodes' clocks need not agree.
 constexpr auto claim_sql
-  = "UPDATE deployments SET epoch = epoch + 1 WHERE id = $1::uuid RETURNING epoch";
+  = "WITH prev AS (SELECT id, lease_owner, lease_expires_at FROM deployments "
+    "WHERE id = $1::uuid FOR UPDATE) "
+    "UPDATE deployments d SET epoch = d.epoch + 1, lease_owner = $2, "
+    "lease_expires_at = now() + $3::double precision * interval '1 millisecond' FROM prev WHERE "
+    "d.id = prev.id "
+    "AND (prev.lease_owner IS NULL OR prev.lease_owner = $2 OR prev.lease_expires_at < now()) "
+    "RETURNING d.epoch, COALESCE(NULLIF(prev.lease_owner, $2), '')";
+
+constexpr auto lease_holder_stmt = "deployment_lease_holder";
+constexpr auto lease_holder_sql
+  = "SELECT COALESCE(lease_owner, ''), COALESCE(GREATEST(0, (extract(epoch FROM "
+    "lease_expires_at - now()) * 1000)::bigint), 0) FROM deployments WHERE id = $1::uuid";
 
 #undef ORCH_DEPLOYMENT_COLUMNS
 #undef ORCH_DEPLOYMENT_FILTER
@@ -403,27 +418,33 @@ public:
       });
   }
 
-  caf::expected<std::vector<uuid>> list_unfinished() override {
+  caf::expected<std::vector<uuid>> list_unfinished(const std::string& node_id) override {
     return with_connection(db_, "deployment_unfinished",
                            [&](pqxx::connection& conn) -> caf::expected<std::vector<uuid>> {
                              pqxx::read_transaction tx{conn};
                              std::vector<uuid> out;
-                             for (const auto& row :
-                                  tx.exec_prepared(prepared(conn, unfinished_stmt, unfinished_sql)))
+                             for (const auto& row : tx.exec_prepared(
+                                    prepared(conn, unfinished_stmt, unfinished_sql), node_id))
                                if (auto id = uuid::parse(row[0].as<std::string>()))
                                  out.push_back(*id);
                              return out;
                            });
   }
 
-  caf::expected<int64_t> claim(const uuid& id) override {
+  caf::expected<lease_grant> claim(const uuid& id, const lease_terms& lease) override {
     return with_connection(
-      db_, "deployment_claim", [&](pqxx::connection& conn) -> caf::expected<int64_t> {
+      db_, "deployment_claim", [&](pqxx::connection& conn) -> caf::expected<lease_grant> {
         // A single statement is atomic on its own.
         pqxx::nontransaction tx{conn};
-        auto res = tx.exec_prepared(prepared(conn, claim_stmt, claim_sql), to_string(id));
-        if (res.empty()) return unknown_deployment(id);
-        return res[0][0].as<int64_t>();
+        auto res = tx.exec_prepared(prepared(conn, claim_stmt, claim_sql), to_string(id),
+                                    lease.node_id, static_cast<int64_t>(lease.duration.count()));
+        if (!res.empty()) return lease_grant{res[0][0].as<int64_t>(), res[0][1].as<std::string>()};
+        auto holder
+          = tx.exec_prepared(prepared(conn, lease_holder_stmt, lease_holder_sql), to_string(id));
+        if (holder.empty()) return unknown_deployment(id);
+        return make_error(errc::conflict, "deployment " + to_string(id) + " is leased by node "
+                                            + holder[0][0].as<std::string>() + " for "
+                                            + holder[0][1].as<std::string>() + " ms more");
       });
   }
 

@@ -24,7 +24,9 @@ namespace orch::actors {
 /// - `actor_restarts_total{kind}`: restarts by a supervisor,
 /// - `deployments_waiting_to_start`: starts queued behind `max_active_deployments`,
 /// - `configuration_runs_total{status}`: Ansible runs that ended (`succeeded`, `failed`,
-///   `cancelled`), and `configuration_run_duration_seconds{status}` their duration.
+///   `cancelled`), and `configuration_run_duration_seconds{status}` their duration,
+/// - `cluster_lease_takeovers_total`: deployments this node claimed from another node's
+///   expired lease.
 class actor_metrics {
 public:
   explicit actor_metrics(prometheus::Registry& registry);
@@ -43,6 +45,8 @@ public:
 
   void configuration_finished(const std::string& status, double seconds);
 
+  void lease_taken_over();
+
 private:
   prometheus::Family<prometheus::Counter>& deployments_;
   prometheus::Family<prometheus::Histogram>& deployment_duration_;
@@ -52,6 +56,7 @@ private:
   prometheus::Gauge& waiting_;
   prometheus::Family<prometheus::Counter>& configuration_runs_;
   prometheus::Family<prometheus::Histogram>& configuration_duration_;
+  prometheus::Counter& takeovers_;
 };
 
 } // namespace orch::actors

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "orch/actors/actor_metrics.hpp"
 #include "orch/actors/cloud_commands.hpp"
@@ -80,8 +81,13 @@ struct engine_config {
   /// Restarts of a crashed deployment actor. Once spent, the deployment's running operation is
   /// ended as FAILED (`actor_crashed`, with the last crash reason).
   restart_budget_config deployment_restarts;
-  /// Start every unfinished deployment of the repository when the engine starts.
+  /// Start every unfinished deployment of the repository when the engine starts (those whose
+  /// lease `lease` may take: free, this node's, or expired).
   bool resume_unfinished = true;
+  /// This node's name and the length of the leases its deployment actors claim. Without a
+  /// cluster the one node keeps its name across restarts (`NODE_ID`, default host name and
+  /// port), so it takes its own leases back at once.
+  persistence::lease_terms lease{"local", std::chrono::milliseconds{10'000}};
   /// Fault injection for tests: the n-th command (1-based, counted over the engine) handed to
   /// a child actor makes that child throw before it acts; 0 never.
   int crash_child_on_command = 0;
@@ -111,11 +117,28 @@ struct engine_deps {
   std::shared_ptr<playbook_runner> runner = nullptr;
 };
 
+/// What the cluster (orch_cluster) asks of a node's engine besides the gateway's requests:
+/// which deployments have an actor here, and stopping those whose lease the node lost.
+class node_engine : public deployment_engine {
+public:
+  /// Ids of the deployments whose actor runs (or is queued to start) on this node.
+  virtual void running(engine_callback<std::vector<uuid>> done) = 0;
+
+  /// Stops the actors of `ids` at once, without a restart: their leases are lost (another node
+  /// claimed them, so their writes are fenced anyway). Results of their cloud commands still
+  /// in flight reach no one and are never recorded.
+  virtual void stop(std::vector<uuid> ids) = 0;
+
+  /// Stops every deployment actor (queued starts too), without a restart: the node cannot
+  /// renew its leases and must stop acting before they run out.
+  virtual void stop_all() = 0;
+};
+
 /// Spawns the node's deployment manager (supervisor of one actor per running deployment), its
 /// store pool and one cloud actor per region, and starts every unfinished deployment if
 /// `resume_unfinished`. Destroying the result sends an exit to all of them; the caller then
 /// lets the actor system wait for them.
-std::unique_ptr<deployment_engine> spawn_deployment_engine(caf::actor_system& sys,
-                                                           engine_config cfg, engine_deps deps);
+std::unique_ptr<node_engine> spawn_deployment_engine(caf::actor_system& sys, engine_config cfg,
+                                                     engine_deps deps);
 
 } // namespace orch::actors

@@ -96,6 +96,23 @@ struct fleet_summary {
   std::optional<timestamp> stillest_busy_update;
 };
 
+/// Who takes a deployment's lease and for how long (the cluster: DESIGN.md, "Cluster").
+struct lease_terms {
+  /// The node taking it (`NODE_ID`). Not empty.
+  std::string node_id;
+  /// The lease runs out this long after the claim unless renewed.
+  std::chrono::milliseconds duration{10'000};
+};
+
+/// What a successful `claim` got.
+struct lease_grant {
+  /// The new epoch: every writer holding an older one is fenced out.
+  int64_t epoch = 0;
+  /// The node whose expired lease this claim took over; empty when the lease was free or
+  /// already the claimer's.
+  std::string taken_from;
+};
+
 /// Stores deployments, their event logs and snapshots. Names are unique among deployments
 /// that are not DELETED. Every write of an owner is fenced by its lease epoch. Every call may
 /// fail with `errc::store_unavailable`.
@@ -140,13 +157,16 @@ public:
                                                               int limit)
     = 0;
 
-  /// Ids of deployments whose operation a starting node must resume or start (PENDING,
-  /// IN_PROGRESS, UPDATING, CONFIGURING, SCALING, DELETING), oldest first.
-  virtual caf::expected<std::vector<uuid>> list_unfinished() = 0;
+  /// Ids of deployments whose operation node `node_id` may resume or start (PENDING,
+  /// IN_PROGRESS, UPDATING, CONFIGURING, SCALING, DELETING) because their lease is free,
+  /// `node_id`'s own or expired, oldest first.
+  virtual caf::expected<std::vector<uuid>> list_unfinished(const std::string& node_id) = 0;
 
-  /// Takes ownership: bumps the epoch and returns the new one, which fences out every writer
-  /// holding an older epoch. `errc::not_found`.
-  virtual caf::expected<int64_t> claim(const uuid& id) = 0;
+  /// Takes ownership if the lease is free, already `lease.node_id`'s, or expired (never from a
+  /// live lease of another node): bumps the epoch, which fences out every writer holding an
+  /// older one, and leases the deployment to `lease.node_id` for `lease.duration`.
+  /// `errc::conflict` when another node holds a live lease; `errc::not_found`.
+  virtual caf::expected<lease_grant> claim(const uuid& id, const lease_terms& lease) = 0;
 
   /// Counts per status and the stillest busy deployment, read in one snapshot.
   virtual caf::expected<fleet_summary> summary() = 0;

@@ -3,6 +3,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -43,9 +44,16 @@ public:
   caf::expected<std::vector<deployment_event>> events(const uuid& id, int64_t after_seq,
                                                       int limit) override;
 
-  caf::expected<std::vector<uuid>> list_unfinished() override;
+  caf::expected<std::vector<uuid>> list_unfinished(const std::string& node_id) override;
 
-  caf::expected<int64_t> claim(const uuid& id) override;
+  caf::expected<lease_grant> claim(const uuid& id, const lease_terms& lease) override;
+
+  /// The node holding the deployment's lease and when it runs out, if any; for tests of the
+  /// lease rules (the PostgreSQL leases are read by `orch_cluster`).
+  std::optional<std::pair<std::string, timestamp>> lease_of(const uuid& id) const;
+
+  /// Drops the lease as a node that leaves would (PostgreSQL: `orch_cluster`).
+  void release_leases(const std::string& node_id);
 
   caf::expected<fleet_summary> summary() override;
 
@@ -56,7 +64,13 @@ private:
     deployment_record snapshot;
     int64_t snapshot_seq = 0;
     std::vector<deployment_event> log;
+    /// The lease: empty owner when free.
+    std::string lease_owner;
+    timestamp lease_expires_at{};
   };
+
+  /// Whether `node_id` may claim `e` now. Requires `mtx_`.
+  bool claimable(const entry& e, const std::string& node_id) const;
 
   struct key_entry {
     idempotency_claim claim;

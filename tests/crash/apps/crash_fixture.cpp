@@ -382,10 +382,12 @@ uint64_t simulator::total_calls() const {
 
 // -- crash_fixture --------------------------------------------------------------------------
 
-crash_fixture::crash_fixture(const std::string& template_json, std::string suite_name)
+crash_fixture::crash_fixture(const std::string& template_json, std::string suite_name,
+                             int max_deployments)
   : suite(std::move(suite_name)), seed(crash_seed()), rounds(crash_rounds()),
     shape(shape_of(template_json)), rng(seed),
-    sim(seed, shape, rounds * deployments_per_round, "crash-" + suite + "-openstack-sim.log") {
+    sim(seed, shape, max_deployments > 0 ? max_deployments : rounds * deployments_per_round,
+        "crash-" + suite + "-openstack-sim.log") {
   BOOST_TEST_MESSAGE("crash seed " << seed << " (replay with ORCH_CRASH_SEED=" << seed << "), "
                                    << rounds << " rounds");
   auto st = sim.state();

@@ -107,7 +107,9 @@ struct crash_fixture {
   static constexpr int deployments_per_round = 4;
 
   /// `suite` prefixes the log files of the processes (`crash-<suite>-orchestrator-<n>.log`).
-  crash_fixture(const std::string& template_json, std::string suite);
+  /// The simulator's quotas fit `max_deployments` deployments of the template (0: `rounds *
+  /// deployments_per_round`).
+  crash_fixture(const std::string& template_json, std::string suite, int max_deployments = 0);
   ~crash_fixture();
 
   /// Starts incarnation `incarnation` of the orchestrator and waits until it listens.

@@ -67,6 +67,9 @@ std::map<std::string, std::string> base_env() {
     {"LOG_LEVEL", "debug"},
     {"DATABASE_POOL_SIZE", "4"},
     {"PATH", "/usr/bin:/bin"},
+    // One name for every incarnation: a restarted test node takes its own leases back at once
+    // instead of waiting for them to run out (the default name carries the port, new each time).
+    {"NODE_ID", "test-node"},
   };
 }
 

@@ -32,6 +32,11 @@ struct pg_fixture : testing::deployment_repository_harness {
                                 "created_at = now() - interval '25 hours'");
   }
 
+  void expire_leases() override {
+    global_database::get().exec("UPDATE deployments SET lease_expires_at = now() - interval '1 s' "
+                                "WHERE lease_owner IS NOT NULL");
+  }
+
   persistence::pool db;
   std::unique_ptr<persistence::deployment_repository> repo;
 };

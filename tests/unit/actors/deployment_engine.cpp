@@ -31,9 +31,11 @@ struct engine_fixture {
     = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
   prometheus::Registry registry;
   actor_metrics metrics{registry};
-  persistence::memory_deployment_repository repo;
+  /// The repository's clock, which alone decides when leases run out.
+  timestamp repo_now = orch::testing::tick(0);
+  persistence::memory_deployment_repository repo{[this] { return repo_now; }};
   std::shared_ptr<fake_cloud> cloud = std::make_shared<fake_cloud>();
-  std::unique_ptr<deployment_engine> engine;
+  std::unique_ptr<node_engine> engine;
   int clock_ticks = 0;
 
   engine_config config() {
@@ -88,7 +90,8 @@ struct engine_fixture {
     for (const auto& family : registry.Collect()) {
       if (family.name != name) continue;
       for (const auto& m : family.metric)
-        if (label.empty() && m.label.empty()) return m.gauge.value;
+        if (label.empty() && m.label.empty())
+          return family.type == prometheus::MetricType::Gauge ? m.gauge.value : m.counter.value;
       for (const auto& m : family.metric)
         for (const auto& l : m.label)
           if (l.value == label)
@@ -453,6 +456,57 @@ BOOST_AUTO_TEST_CASE(remove_of_an_unknown_deployment_answers_not_found) {
   BOOST_TEST(is(removed->error(), errc::not_found));
 }
 
+BOOST_AUTO_TEST_CASE(a_deployment_leased_by_a_live_node_is_left_to_it) {
+  auto id = create_pending();
+  BOOST_REQUIRE(repo.claim(id, {"other-node", std::chrono::seconds{10}}));
+  auto events_before = repo.events(id, 0, 1000);
+  BOOST_REQUIRE(events_before);
+  auto ec = config();
+  ec.resume_unfinished = true;
+  start_engine(ec);
+  engine->start(id);
+  run_all();
+  BOOST_TEST(repo.events(id, 0, 1000)->size() == events_before->size());
+  BOOST_TEST(repo.get(id)->epoch == 1);
+  BOOST_TEST(repo.lease_of(id)->first == "other-node");
+  BOOST_TEST(cloud->creates.empty());
+  BOOST_TEST(metric("actors_live", "deployment") == 0.0);
+  BOOST_TEST(metric("actor_restarts_total", "deployment") == 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(an_expired_lease_is_taken_over_and_counted) {
+  auto id = create_pending();
+  BOOST_REQUIRE(repo.claim(id, {"dead-node", std::chrono::seconds{10}}));
+  repo_now += std::chrono::seconds{11};
+  auto ec = config();
+  ec.resume_unfinished = true;
+  ec.lease.node_id = "survivor";
+  start_engine(ec);
+  run_all();
+  BOOST_TEST(status_of(id) == deployment_status::completed);
+  BOOST_TEST(repo.get(id)->epoch == 2);
+  BOOST_TEST(repo.lease_of(id)->first == "survivor");
+  BOOST_TEST(metric("cluster_lease_takeovers_total", "") == 1.0);
+}
+
+BOOST_AUTO_TEST_CASE(stop_ends_the_actors_of_lost_leases_without_a_restart) {
+  auto id = create_pending();
+  start_engine(config());
+  cloud->hold = true;
+  engine->start(id);
+  sched.run();
+  BOOST_REQUIRE(!cloud->held.empty());
+  BOOST_TEST(metric("actors_live", "deployment") == 1.0);
+  engine->stop({id});
+  sched.run();
+  BOOST_TEST(metric("actors_live", "deployment") == 0.0);
+  auto events_before = repo.events(id, 0, 1000)->size();
+  cloud->release_all();
+  run_all();
+  BOOST_TEST(repo.events(id, 0, 1000)->size() == events_before);
+  BOOST_TEST(metric("actor_restarts_total", "deployment") == 0.0);
+}
+
 BOOST_AUTO_TEST_CASE(fenced_out_actor_stops_without_writing) {
   auto id = create_pending();
   start_engine(config());
@@ -462,7 +516,9 @@ BOOST_AUTO_TEST_CASE(fenced_out_actor_stops_without_writing) {
   BOOST_REQUIRE(!cloud->held.empty());
   auto events_before = repo.events(id, 0, 1000);
   BOOST_REQUIRE(events_before);
-  BOOST_REQUIRE(repo.claim(id)); // another node takes the deployment over
+  // Another node takes the deployment over once this node's lease ran out.
+  repo_now += std::chrono::hours{1};
+  BOOST_REQUIRE(repo.claim(id, {"other-node", std::chrono::seconds{10}}));
   cloud->release_all();
   sched.run();
   auto events_after = repo.events(id, 0, 1000);

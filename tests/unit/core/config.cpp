@@ -471,6 +471,29 @@ BOOST_AUTO_TEST_CASE(cors_and_cluster_values_are_checked) {
   BOOST_TEST(cfg->cluster.seeds.size() == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(cluster_heartbeat_and_lease_are_durations_with_room_for_missed_beats) {
+  auto env = minimal_serve();
+  auto cfg = orch::parse_config(env);
+  BOOST_REQUIRE(cfg);
+  BOOST_TEST(cfg->cluster.heartbeat.count() == 1000);
+  BOOST_TEST(cfg->cluster.lease.count() == 10000);
+  env["CLUSTER_HEARTBEAT"] = "200ms";
+  env["CLUSTER_LEASE"] = "3s";
+  cfg = orch::parse_config(env);
+  BOOST_REQUIRE(cfg);
+  BOOST_TEST(cfg->cluster.heartbeat.count() == 200);
+  BOOST_TEST(cfg->cluster.lease.count() == 3000);
+  env["CLUSTER_LEASE"] = "500ms";
+  BOOST_TEST(
+    failure(env)
+    == "CLUSTER_LEASE must be at least three times CLUSTER_HEARTBEAT (got 500ms and 200ms)");
+  env["CLUSTER_HEARTBEAT"] = "10ms";
+  env["CLUSTER_LEASE"] = "1h";
+  auto detail = failure(env);
+  BOOST_TEST(detail.find("CLUSTER_HEARTBEAT") != std::string::npos);
+  BOOST_TEST(detail.find("CLUSTER_LEASE") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(secrets_of_lists_every_secret_value) {
   auto env = minimal_serve();
   env["DATABASE_URL"] = "postgresql://orch:p%40ss-word@db/orch?sslmode=require&password=other-pw";

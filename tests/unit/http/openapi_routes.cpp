@@ -10,6 +10,7 @@
 #include "fake_deployment_engine.hpp"
 #include "fake_orphan_finder.hpp"
 #include "orch/http/api_routes.hpp"
+#include "orch/http/cluster_routes.hpp"
 #include "orch/persistence/memory_deployment_repository.hpp"
 #include "orch/persistence/memory_template_repository.hpp"
 #include "orch/schemas/openapi.hpp"
@@ -35,6 +36,8 @@ std::set<operation> served_operations() {
   auto runs = orch::persistence::make_memory_configuration_run_repository();
   deps.configuration_runs = runs.get();
   orch::http::add_api_routes(gw, deps);
+  // The orchestrator adds it next to the API routes (it needs the node's membership).
+  orch::http::add_cluster_routes(gw, blocking, [] { return caf::expected<std::string>{"{}"}; });
   std::set<operation> result;
   for (auto& [method, pattern] : gw.routes().routes()) {
     auto name = boost::beast::http::to_string(method);

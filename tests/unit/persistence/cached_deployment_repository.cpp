@@ -54,9 +54,14 @@ public:
     return inner_.events(id, after_seq, limit);
   }
 
-  caf::expected<std::vector<uuid>> list_unfinished() override { return inner_.list_unfinished(); }
+  caf::expected<std::vector<uuid>> list_unfinished(const std::string& node_id) override {
+    return inner_.list_unfinished(node_id);
+  }
 
-  caf::expected<int64_t> claim(const uuid& id) override { return inner_.claim(id); }
+  caf::expected<persistence::lease_grant> claim(const uuid& id,
+                                                const persistence::lease_terms& lease) override {
+    return inner_.claim(id, lease);
+  }
 
   caf::expected<persistence::fleet_summary> summary() override { return inner_.summary(); }
 
@@ -85,6 +90,8 @@ struct cached_fixture : testing::deployment_repository_harness {
   persistence::deployment_repository& uut() override { return *uut_; }
 
   void expire_idempotency_keys() override { wall += persistence::idempotency_ttl; }
+
+  void expire_leases() override { wall += std::chrono::hours{1}; }
 
   // A stored PENDING deployment whose id starts with `first_byte` (which picks its shard).
   deployment_record stored(const std::string& name, uint8_t first_byte = 0) {
@@ -132,7 +139,7 @@ BOOST_FIXTURE_TEST_CASE(a_write_through_the_cache_drops_the_copy, cached_fixture
   auto fresh = uut_->get(rec.id);
   BOOST_REQUIRE(fresh);
   BOOST_TEST(fresh->status == deployment_status::in_progress);
-  BOOST_REQUIRE(uut_->claim(rec.id));
+  BOOST_REQUIRE(uut_->claim(rec.id, {"a", std::chrono::seconds{10}}));
   BOOST_TEST(uut_->cached(rec.id) == nullptr);
   BOOST_TEST(uut_->get(rec.id)->epoch == 1);
 }
@@ -200,7 +207,7 @@ BOOST_FIXTURE_TEST_CASE(a_write_through_another_repository_of_the_same_cache_dro
   // A read through one that raced with a write through the other is not kept either.
   mono += 2s; // the copy kept by the read above expires
   store.during_get = [&] {
-    auto claimed = writer->claim(rec.id);
+    auto claimed = writer->claim(rec.id, {"a", std::chrono::seconds{10}});
     BOOST_REQUIRE(claimed);
   };
   BOOST_REQUIRE(reader->get(rec.id));

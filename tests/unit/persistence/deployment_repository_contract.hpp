@@ -33,7 +33,15 @@ public:
 
   /// Makes every stored idempotency key older than `idempotency_ttl`.
   virtual void expire_idempotency_keys() = 0;
+
+  /// Makes every deployment lease run out.
+  virtual void expire_leases() = 0;
 };
+
+/// The lease terms of node `name` in the contract.
+inline persistence::lease_terms node_lease(const std::string& name) {
+  return persistence::lease_terms{name, std::chrono::milliseconds{10'000}};
+}
 
 /// Second `n` of the contract's timeline.
 inline timestamp contract_time(int n) {
@@ -145,6 +153,9 @@ inline std::vector<std::string> names_of(const persistence::page<deployment_reco
   }                                                                                                \
   BOOST_FIXTURE_TEST_CASE(unfinished_deployments_are_listed_oldest_first, fixture) {               \
     orch::testing::check_unfinished(uut());                                                        \
+  }                                                                                                \
+  BOOST_FIXTURE_TEST_CASE(a_live_lease_of_another_node_is_never_taken, fixture) {                  \
+    orch::testing::check_leases(*this);                                                            \
   }                                                                                                \
   BOOST_FIXTURE_TEST_CASE(a_state_machine_run_reads_back_as_its_final_state, fixture) {            \
     orch::testing::check_machine_run(uut());                                                       \
@@ -321,7 +332,7 @@ inline void check_idempotent_append(persistence::deployment_repository& uut) {
 inline void check_fencing(persistence::deployment_repository& uut) {
   auto state = sample_deployment("my-app");
   must(uut.create(state, std::nullopt));
-  auto epoch = must(uut.claim(state.id));
+  auto epoch = must(uut.claim(state.id, node_lease("a"))).epoch;
   BOOST_TEST(epoch == 1);
   auto before = must(uut.get(state.id));
   BOOST_TEST(before.epoch == 1);
@@ -333,7 +344,7 @@ inline void check_fencing(persistence::deployment_repository& uut) {
   BOOST_TEST(must(uut.load(state.id)).snapshot_seq == 0);
   BOOST_TEST(must(uut.append_events(state.id, 1, contract_batch(state, deploy_start_events(1))))
              == 3);
-  expect_error(uut.claim(uuid::random()), errc::not_found);
+  expect_error(uut.claim(uuid::random(), node_lease("a")), errc::not_found);
 }
 
 inline void check_load(persistence::deployment_repository& uut) {
@@ -363,10 +374,37 @@ inline void check_unfinished(persistence::deployment_repository& uut) {
   must(uut.append_events(running.id, 0, contract_batch(running, deploy_start_events(4))));
   must(uut.append_events(deleted.id, 0,
                          contract_batch(deleted, deleted_events(deployment_status::pending, 4))));
-  auto ids = must(uut.list_unfinished());
+  auto ids = must(uut.list_unfinished("a"));
   BOOST_REQUIRE_EQUAL(ids.size(), 2u);
   BOOST_TEST((ids[0] == pending.id));
   BOOST_TEST((ids[1] == running.id));
+}
+
+inline void check_leases(deployment_repository_harness& h) {
+  auto& uut = h.uut();
+  auto state = sample_deployment("leased");
+  must(uut.create(state, std::nullopt));
+  auto first = must(uut.claim(state.id, node_lease("a")));
+  BOOST_TEST(first.epoch == 1);
+  BOOST_TEST(first.taken_from.empty());
+  // Node b neither takes a's live lease nor lists the deployment as one to resume.
+  expect_error(uut.claim(state.id, node_lease("b")), errc::conflict);
+  BOOST_TEST(must(uut.get(state.id)).epoch == 1);
+  BOOST_TEST(must(uut.list_unfinished("b")).empty());
+  BOOST_TEST(must(uut.list_unfinished("a")).size() == 1u);
+  // The holder claims again (a restarted node of the same name): a new epoch fences the old.
+  auto again = must(uut.claim(state.id, node_lease("a")));
+  BOOST_TEST(again.epoch == 2);
+  BOOST_TEST(again.taken_from.empty());
+  // Once the lease runs out, b takes it over, and from then on a is the one refused.
+  h.expire_leases();
+  BOOST_TEST(must(uut.list_unfinished("b")).size() == 1u);
+  auto taken = must(uut.claim(state.id, node_lease("b")));
+  BOOST_TEST(taken.epoch == 3);
+  BOOST_TEST(taken.taken_from == "a");
+  expect_error(uut.claim(state.id, node_lease("a")), errc::conflict);
+  expect_error(uut.append_events(state.id, 2, contract_batch(state, deploy_start_events(1))),
+               errc::conflict);
 }
 
 inline void check_summary(persistence::deployment_repository& uut) {

@@ -18,6 +18,8 @@ struct memory_fixture : testing::deployment_repository_harness {
 
   void expire_idempotency_keys() override { now += persistence::idempotency_ttl; }
 
+  void expire_leases() override { now += std::chrono::hours{1}; }
+
   timestamp now = testing::contract_time(0);
   persistence::memory_deployment_repository repo;
 };
@@ -41,9 +43,9 @@ BOOST_FIXTURE_TEST_CASE(keys_live_until_their_ttl_has_passed, memory_fixture) {
 BOOST_FIXTURE_TEST_CASE(an_injected_failure_fails_every_call, memory_fixture) {
   repo.set_failure(make_error(errc::store_unavailable, "down"));
   BOOST_TEST(is(repo.get(uuid::random()).error(), errc::store_unavailable));
-  BOOST_TEST(is(repo.list_unfinished().error(), errc::store_unavailable));
+  BOOST_TEST(is(repo.list_unfinished("a").error(), errc::store_unavailable));
   repo.set_failure(caf::none);
-  BOOST_TEST(static_cast<bool>(repo.list_unfinished()));
+  BOOST_TEST(static_cast<bool>(repo.list_unfinished("a")));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

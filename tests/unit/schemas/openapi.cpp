@@ -72,6 +72,7 @@ BOOST_AUTO_TEST_CASE(every_route_of_the_api_is_listed) {
     {"GET", "/deployments/{id}/events"},
     {"GET", "/orphans"},
     {"POST", "/orphans/cleanup"},
+    {"GET", "/cluster"},
     {"GET", "/health"},
     {"GET", "/health/ready"},
     {"GET", "/metrics"},
