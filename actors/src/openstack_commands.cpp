@@ -568,6 +568,19 @@ private:
       targets);
   }
 
+  /// Answers a refused action with the server as it stands now: a server already ACTIVE on
+  /// the target was changed by an earlier attempt (its answer lost in a crash), so the refusal
+  /// is no failure.
+  void report_refusal(const std::string& logical, const std::string& id, server_test is_at,
+                      const os_error& err, const command_callback& done) {
+    client_.get_server(id, [=](result<server> s) {
+      if (!s) return fail(done, resource_kind::server, logical, s.error());
+      if (s->status == "ACTIVE" && is_at(*s))
+        return answer_change(logical, *s, is_at, {}, {}, done);
+      answer_change(logical, *s, is_at, code_of(err), to_string(err), done);
+    });
+  }
+
   /// Sends `action`, then `then()`. A transient failure fails the step so that it is tried
   /// again (reading the server first); a refusal is answered with the server as it stands.
   void act(const std::string& logical, const std::string& id, server_action action,
@@ -577,7 +590,7 @@ private:
       if (r) return then();
       if (is_transient(code_of(r.error())))
         return fail(done, resource_kind::server, logical, r.error());
-      self->report_change(logical, id, is_at, code_of(r.error()), to_string(r.error()), done);
+      self->report_refusal(logical, id, is_at, r.error(), done);
     });
   }
 
@@ -642,7 +655,7 @@ private:
               // Nova answers a second confirm with 400 while it still cleans up after the
               // first, the server still VERIFY_RESIZE: a confirm sent again after a crash.
               if (r.error().kind == os_error_kind::bad_request) return wait();
-              self->report_change(logical, id, is_at, code, to_string(r.error()), done);
+              self->report_refusal(logical, id, is_at, r.error(), done);
             });
         });
       },
