@@ -306,9 +306,10 @@ std::string logical_name_of(const deployment_command& cmd);
 /// VERIFY_RESIZE, its new flavor recorded once ACTIVE); one whose image differs is rebuilt
 /// after that (intent, `rebuild_server`). A resize that fails in VERIFY_RESIZE is reverted,
 /// then the operation FAILS; any other failed resize or rebuild fails it at once, the record
-/// holding the flavor and image Nova shows. The VMs of an operation change in parallel (the
-/// actor bounds how many at once). Delete, in reverse: detach and
-/// delete volumes, delete servers, remove interfaces, clear the gateway, delete router,
+/// holding the flavor and image Nova shows. The steps already out still answer and are
+/// recorded; a resize that reaches VERIFY_RESIZE after the failure is still confirmed. The VMs of
+/// an operation change in parallel (the actor bounds how many at once). Delete, in reverse: detach
+/// and delete volumes, delete servers, remove interfaces, clear the gateway, delete router,
 /// subnets, network, then DELETED. What to do next is always derived from the record, so a
 /// machine rebuilt from storage carries on where the last one stopped.
 class deployment_fsm {

@@ -766,7 +766,13 @@ caf::expected<commands> deployment_fsm::on(const change_result& ev) {
               : operation_error{"resize_reverted", "the resize of " + name + " was reverted", name};
     error.message += " (resize reverted: " + name + " is " + ev.status + " on " + flavor + ")";
   } else if (!failed && ev.status == "VERIFY_RESIZE") {
-    return carry_on(); // the confirm comes next
+    // The confirm comes next, also once another VM's failure has ended the operation: no
+    // server is left awaiting confirmation.
+    auto p = find_planned(kind, ev.logical_name);
+    if (is_busy(state_.status) || !p) return carry_on();
+    want(out, step::confirm, ev.logical_name,
+         confirm_resize{ev.logical_name, vm_id, group_of(*p).flavor});
+    return out;
   } else if (!failed && (ev.status != "ACTIVE" || !ev.at_target)) {
     failed = true;
     auto rebuilt = what == step::rebuild;

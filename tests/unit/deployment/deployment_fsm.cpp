@@ -825,6 +825,25 @@ BOOST_AUTO_TEST_CASE(a_refused_or_failed_resize_fails_at_once_recording_what_nov
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_resize_still_out_when_another_fails_is_confirmed_and_recorded) {
+  auto drv = deployed_driver();
+  drv.feed(change_group(drv.uut.state(), "web", "m1.medium", "", 2000));
+  drv.queue.clear();
+  drv.feed(change_result{"vm:web-1", "ACTIVE", false, {}, "quota_exceeded", "no", tick(2001)});
+  BOOST_TEST(drv.uut.state().status == deployment_status::failed);
+  auto out
+    = must_apply(drv.uut, change_result{"vm:web-2", "VERIFY_RESIZE", true, {}, {}, {}, tick(2002)});
+  BOOST_REQUIRE_EQUAL(actions(out).size(), 1u);
+  BOOST_TEST(std::holds_alternative<confirm_resize>(actions(out).at(0)));
+  must_apply(drv.uut, change_result{"vm:web-2", "ACTIVE", true, {}, {}, {}, tick(2003)});
+  const auto& st = drv.uut.state();
+  BOOST_TEST(st.status == deployment_status::failed);
+  BOOST_TEST(st.operation->error->code == "quota_exceeded");
+  BOOST_TEST(vm_of(st, "my-app-web-1").flavor == "m1.small");
+  BOOST_TEST(vm_of(st, "my-app-web-2").flavor == "m1.medium");
+  BOOST_TEST(vm_of(st, "my-app-web-2").status == "ACTIVE");
+}
+
 BOOST_AUTO_TEST_CASE(a_machine_restarted_during_a_resize_carries_on_from_the_recorded_step) {
   auto total = resize_answer_count();
   BOOST_REQUIRE_EQUAL(total, 4);
