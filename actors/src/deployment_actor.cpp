@@ -26,6 +26,8 @@ constexpr const char* command_names[] = {
   "wait_volume_available", "attach_volume",
   "detach_volume",         "remove_router_interface",
   "clear_router_gateway",  "delete_resource",
+  "resize_server",         "confirm_resize",
+  "revert_resize",         "rebuild_server",
 };
 static_assert(std::size(command_names) == std::variant_size_v<deployment_command>);
 
@@ -56,6 +58,10 @@ resource_kind kind_of(const deployment_command& cmd) {
       [](const remove_router_interface&) { return resource_kind::router_interface; },
       [](const clear_router_gateway&) { return resource_kind::router_gateway; },
       [](const delete_resource& c) { return c.kind; },
+      [](const resize_server&) { return resource_kind::server; },
+      [](const confirm_resize&) { return resource_kind::server; },
+      [](const revert_resize&) { return resource_kind::server; },
+      [](const rebuild_server&) { return resource_kind::server; },
     },
     cmd);
 }
@@ -350,7 +356,11 @@ void send_to_child(self_ptr self, uint64_t cmd_id, const std::string& key,
 
 /// How long the answer of `cmd` may take before the watchdog counts it as lost.
 std::chrono::milliseconds deadline_of(const command_deadlines& d, const deployment_command& cmd) {
-  if (std::holds_alternative<wait_server_active>(cmd)) return d.wait_server;
+  // A resize or rebuild waits for the server as long as a boot does.
+  if (std::holds_alternative<wait_server_active>(cmd) || std::holds_alternative<resize_server>(cmd)
+      || std::holds_alternative<confirm_resize>(cmd) || std::holds_alternative<revert_resize>(cmd)
+      || std::holds_alternative<rebuild_server>(cmd))
+    return d.wait_server;
   if (std::holds_alternative<wait_volume_available>(cmd)
       || std::holds_alternative<attach_volume>(cmd) || std::holds_alternative<detach_volume>(cmd))
     return d.volume;

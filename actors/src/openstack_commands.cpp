@@ -505,6 +505,210 @@ private:
       }
   }
 
+  // -- Nova resize and rebuild ----------------------------------------------------------
+  //
+  // Every one of these commands reads the server before it acts: sent again after a crash or
+  // a lost answer, it carries on from what Nova shows instead of resizing or rebuilding twice.
+
+  using server_test = std::function<bool(const server&)>;
+
+  static void answer_change(const std::string& logical, const server& s, const server_test& is_at,
+                            std::string code, std::string message, const command_callback& done) {
+    change_result r;
+    r.logical_name = logical;
+    r.status = s.status;
+    r.at_target = is_at(s);
+    for (const auto& a : s.addresses) r.addresses.push_back(a.addr);
+    r.code = std::move(code);
+    r.message = std::move(message);
+    done(std::move(r));
+  }
+
+  /// Reads the server and answers with what it shows, `code` and `message` as the failure.
+  void report_change(const std::string& logical, const std::string& id, server_test is_at,
+                     std::string code, std::string message, const command_callback& done) {
+    client_.get_server(id, [=](result<server> s) {
+      if (!s) return fail(done, resource_kind::server, logical, s.error());
+      answer_change(logical, *s, is_at, code, message, done);
+    });
+  }
+
+  /// Waits until the server has a status in `targets` (or ERROR, or the boot timeout
+  /// passes), then answers with what it shows.
+  void settle(const std::string& logical, const std::string& id, std::vector<std::string> targets,
+              server_test is_at, const command_callback& done) {
+    auto self = shared_from_this();
+    poller_.wait_for_server(
+      id, deadline(cfg_.boot_timeout),
+      [=](const wait_result& w) {
+        switch (w.outcome) {
+          case wait_outcome::reached:
+            // A poll sent before the action may still show the status before it: read the
+            // server itself, and wait again if it has not got there.
+            return self->client_.get_server(id, [=](result<server> s) {
+              if (!s) return fail(done, resource_kind::server, logical, s.error());
+              if (std::find(targets.begin(), targets.end(), s->status) == targets.end()
+                  && s->status != "ERROR")
+                return self->settle(logical, id, targets, is_at, done);
+              answer_change(logical, *s, is_at, {}, {}, done);
+            });
+          case wait_outcome::failed:
+            return self->report_change(
+              logical, id, is_at, "server_error",
+              w.fault_message.empty() ? "server went to " + w.status : w.fault_message, done);
+          case wait_outcome::gone:
+            return fail(done, resource_kind::server, logical, "not_found",
+                        "server " + id + " disappeared");
+          case wait_outcome::timed_out:
+            return self->report_change(
+              logical, id, is_at, "timeout",
+              "server " + id + " did not settle in time (last status " + w.status + ")", done);
+        }
+      },
+      targets);
+  }
+
+  /// Answers a refused action with the server as it stands now: a server already ACTIVE on
+  /// the target was changed by an earlier attempt (its answer lost in a crash), so the refusal
+  /// is no failure.
+  void report_refusal(const std::string& logical, const std::string& id, server_test is_at,
+                      const os_error& err, const command_callback& done) {
+    client_.get_server(id, [=](result<server> s) {
+      if (!s) return fail(done, resource_kind::server, logical, s.error());
+      if (s->status == "ACTIVE" && is_at(*s))
+        return answer_change(logical, *s, is_at, {}, {}, done);
+      answer_change(logical, *s, is_at, code_of(err), to_string(err), done);
+    });
+  }
+
+  /// Sends `action`, then `then()`. A transient failure fails the step so that it is tried
+  /// again (reading the server first); a refusal is answered with the server as it stands.
+  void act(const std::string& logical, const std::string& id, server_action action,
+           server_test is_at, std::function<void()> then, const command_callback& done) {
+    auto self = shared_from_this();
+    client_.run_server_action(id, action, [=](result<openstack::done> r) {
+      if (r) return then();
+      if (is_transient(code_of(r.error())))
+        return fail(done, resource_kind::server, logical, r.error());
+      self->report_refusal(logical, id, is_at, r.error(), done);
+    });
+  }
+
+  /// Resolves a flavor name to its id, then calls `next` with a test for "runs on it".
+  void with_flavor(const std::string& logical, const std::string& flavor_ref,
+                   std::function<void(std::string, server_test)> next,
+                   const command_callback& done) {
+    auto self = shared_from_this();
+    resolve_name<flavor>(
+      flavor_ids_, flavor_ref,
+      [self](const std::string& name, callback<flavor> cb) {
+        self->client_.find_flavor(name, std::move(cb));
+      },
+      [=](result<std::string> id) {
+        if (!id) return fail(done, resource_kind::server, logical, id.error());
+        // Nova 2.47+ embeds the flavor's name instead of its id.
+        next(*id, [flavor_ref, id = *id](const server& s) {
+          return s.flavor_name == flavor_ref || s.flavor_id == id || s.flavor_id == flavor_ref;
+        });
+      });
+  }
+
+  void exec(const resize_server& c, const command_callback& done) {
+    auto self = shared_from_this();
+    auto logical = c.logical_name;
+    auto id = c.server_id;
+    with_flavor(
+      logical, c.flavor,
+      [=](std::string flavor_id, server_test is_at) {
+        auto wait = [=] { self->settle(logical, id, {"VERIFY_RESIZE", "ACTIVE"}, is_at, done); };
+        self->client_.get_server(id, [=](result<server> s) {
+          if (!s) return fail(done, resource_kind::server, logical, s.error());
+          if (s->status == "RESIZE") return wait();
+          if ((s->status != "ACTIVE" && s->status != "SHUTOFF") || is_at(*s))
+            return answer_change(logical, *s, is_at, {}, {}, done);
+          self->act(logical, id, server_action{server_action_kind::resize, flavor_id, {}}, is_at,
+                    wait, done);
+        });
+      },
+      done);
+  }
+
+  void exec(const confirm_resize& c, const command_callback& done) {
+    auto self = shared_from_this();
+    auto logical = c.logical_name;
+    auto id = c.server_id;
+    with_flavor(
+      logical, c.flavor,
+      [=](std::string, server_test is_at) {
+        self->client_.get_server(id, [=](result<server> s) {
+          if (!s) return fail(done, resource_kind::server, logical, s.error());
+          if (s->status == "RESIZE")
+            return self->settle(logical, id, {"VERIFY_RESIZE", "ACTIVE"}, is_at, done);
+          if (s->status != "VERIFY_RESIZE") return answer_change(logical, *s, is_at, {}, {}, done);
+          auto wait = [=] { self->settle(logical, id, {"ACTIVE"}, is_at, done); };
+          self->client_.run_server_action(
+            id, server_action{server_action_kind::confirm_resize, {}, {}},
+            [=](result<openstack::done> r) {
+              if (r) return wait();
+              auto code = code_of(r.error());
+              if (is_transient(code)) return fail(done, resource_kind::server, logical, r.error());
+              // Nova answers a second confirm with 400 while it still cleans up after the
+              // first, the server still VERIFY_RESIZE: a confirm sent again after a crash.
+              if (r.error().kind == os_error_kind::bad_request) return wait();
+              self->report_refusal(logical, id, is_at, r.error(), done);
+            });
+        });
+      },
+      done);
+  }
+
+  void exec(const revert_resize& c, const command_callback& done) {
+    auto self = shared_from_this();
+    auto logical = c.logical_name;
+    auto id = c.server_id;
+    with_flavor(
+      logical, c.flavor,
+      [=](std::string, server_test is_at) {
+        auto wait = [=] { self->settle(logical, id, {"ACTIVE"}, is_at, done); };
+        self->client_.get_server(id, [=](result<server> s) {
+          if (!s) return fail(done, resource_kind::server, logical, s.error());
+          if (s->status == "REVERT_RESIZE") return wait();
+          if (s->status != "VERIFY_RESIZE") return answer_change(logical, *s, is_at, {}, {}, done);
+          self->act(logical, id, server_action{server_action_kind::revert_resize, {}, {}}, is_at,
+                    wait, done);
+        });
+      },
+      done);
+  }
+
+  void exec(const rebuild_server& c, const command_callback& done) {
+    auto self = shared_from_this();
+    auto logical = c.logical_name;
+    auto id = c.server_id;
+    auto image_ref = c.image;
+    resolve_name<image>(
+      image_ids_, image_ref,
+      [self](const std::string& name, callback<image> cb) {
+        self->client_.find_image(name, std::move(cb));
+      },
+      [=](result<std::string> image_id) {
+        if (!image_id) return fail(done, resource_kind::server, logical, image_id.error());
+        server_test is_at = [image_ref, image_id = *image_id](const server& s) {
+          return s.image_id == image_id || s.image_id == image_ref;
+        };
+        auto wait = [=] { self->settle(logical, id, {"ACTIVE"}, is_at, done); };
+        self->client_.get_server(id, [=](result<server> s) {
+          if (!s) return fail(done, resource_kind::server, logical, s.error());
+          if (s->status == "REBUILD") return wait();
+          auto idle = s->status == "ACTIVE" || s->status == "SHUTOFF" || s->status == "ERROR";
+          if (!idle || (s->status == "ACTIVE" && is_at(*s)))
+            return answer_change(logical, *s, is_at, {}, {}, done);
+          self->act(logical, id, server_action{server_action_kind::rebuild, {}, *image_id}, is_at,
+                    wait, done);
+        });
+      });
+  }
+
   // -- Cinder ------------------------------------------------------------------------------
 
   void exec(const create_volume& c, const command_callback& done) {

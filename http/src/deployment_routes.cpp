@@ -275,20 +275,6 @@ resolve_change(const change_context& cx, const deployment_record& rec,
   auto applied = apply_parameters(rec.spec, merged, cx.limits);
   if (auto* bad = std::get_if<std::vector<field_error>>(&applied)) return std::move(*bad);
   auto spec = std::get<template_spec>(std::move(applied));
-  // Resizes and rebuilds are planned (a dry run shows them) but not carried out yet: refused
-  // rather than left half done.
-  std::vector<field_error> errors;
-  for (size_t i = 0; i < spec.vm_config.size(); ++i) {
-    const auto& [group, now] = rec.spec.vm_config[i];
-    const auto& next = spec.vm_config[i].second;
-    if (now.flavor != next.flavor)
-      errors.push_back({"parameters." + group + "_flavor",
-                        "changing the flavor of a deployed group is not supported yet"});
-    if (now.image != next.image)
-      errors.push_back({"parameters." + group + "_image",
-                        "changing the image of a deployed group is not supported yet"});
-  }
-  if (!errors.empty()) return errors;
   return std::pair{std::move(merged), std::move(spec)};
 }
 

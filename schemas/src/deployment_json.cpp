@@ -233,6 +233,14 @@ void write_event_data(json_writer& out, const event_data& data) {
                  write_parameters(out, x.parameters);
                  write_ordered_template(out, x.spec);
                },
+               [&](const resource_changed& x) {
+                 out.member("kind", to_string(x.kind))
+                   .member("logical_name", x.logical_name)
+                   .member("status", x.status)
+                   .member("flavor", x.flavor)
+                   .member("image", x.image);
+                 write_strings(out, "addresses", x.addresses);
+               },
              },
              data);
   out.end_object();
@@ -483,6 +491,13 @@ std::optional<event_data> read_event_data(reader& in, std::string_view type, con
     return resource_ready{in.enumeration(x, "kind", &parse_resource_kind),
                           in.str(x, "logical_name"), in.str(x, "status"),
                           in.strings(x, "addresses")};
+  if (type == "resource_changed")
+    return resource_changed{in.enumeration(x, "kind", &parse_resource_kind),
+                            in.str(x, "logical_name"),
+                            in.str(x, "status"),
+                            in.str(x, "flavor"),
+                            in.str(x, "image"),
+                            in.strings(x, "addresses")};
   if (type == "resource_deleted")
     return resource_deleted{in.enumeration(x, "kind", &parse_resource_kind),
                             in.str(x, "logical_name"), in.str(x, "id")};

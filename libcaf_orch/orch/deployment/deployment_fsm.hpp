@@ -93,6 +93,22 @@ struct step_failed {
   timestamp at;
 };
 
+/// A resize, confirm, revert or rebuild command ended (`resize_server`, `confirm_resize`,
+/// `revert_resize`, `rebuild_server`): what Nova shows of the server now. `at_target`: its
+/// flavor (resize, confirm, revert) or image (rebuild) is the one the command named. A
+/// failed step still answers with the status it left the server in, and the failure in
+/// `code` and `message` (empty when it went well).
+struct change_result {
+  std::string logical_name;
+  /// `VERIFY_RESIZE`, `ACTIVE`, `ERROR`, ... as Nova shows it.
+  std::string status;
+  bool at_target = false;
+  std::vector<std::string> addresses;
+  std::string code;
+  std::string message;
+  timestamp at;
+};
+
 /// Starts a configuration run (Ansible) on a COMPLETED deployment: records the `configure`
 /// operation and CONFIGURING. The actor runs the playbook; the machine only keeps the status.
 struct start_configure {
@@ -112,9 +128,9 @@ struct configure_finished {
 };
 
 /// Everything `deployment_fsm::apply` accepts.
-using input_event
-  = std::variant<start_deploy, start_delete, resume, lookup_result, create_result, ready_result,
-                 gone_result, step_failed, start_update, start_configure, configure_finished>;
+using input_event = std::variant<start_deploy, start_delete, resume, lookup_result, create_result,
+                                 ready_result, gone_result, step_failed, start_update,
+                                 start_configure, configure_finished, change_result>;
 
 // -- commands -------------------------------------------------------------------------------
 
@@ -232,13 +248,49 @@ struct delete_resource {
   std::vector<std::string> tags;
 };
 
+/// Resize a server to `flavor` (a name or id) and wait until it leaves RESIZE; answer with
+/// `change_result`. Reads the server first, so that a command sent again after a crash never
+/// resizes twice: already VERIFY_RESIZE or on `flavor` is answered as is, RESIZE is waited
+/// for.
+struct resize_server {
+  std::string logical_name;
+  std::string server_id;
+  std::string flavor;
+};
+
+/// Confirm the resize of a VERIFY_RESIZE server and wait until it is ACTIVE; `change_result`
+/// (`at_target`: on `flavor`). A server already ACTIVE is answered as is.
+struct confirm_resize {
+  std::string logical_name;
+  std::string server_id;
+  std::string flavor;
+};
+
+/// Revert the resize of a VERIFY_RESIZE server and wait until it is ACTIVE; `change_result`
+/// (`at_target`: back on `flavor`, the one before the resize). A server already ACTIVE is
+/// answered as is.
+struct revert_resize {
+  std::string logical_name;
+  std::string server_id;
+  std::string flavor;
+};
+
+/// Rebuild a server from `image` (a name or id) and wait until it is ACTIVE; `change_result`.
+/// A server already REBUILD is waited for, one ACTIVE on `image` answered as is.
+struct rebuild_server {
+  std::string logical_name;
+  std::string server_id;
+  std::string image;
+};
+
 /// Everything `deployment_fsm::apply` asks its actor to do. Commands in one answer without a
 /// `record_event` between them may run in parallel (the actor bounds how many).
 using deployment_command
   = std::variant<record_event, find_by_tag, create_network, create_subnet, create_router,
                  set_router_gateway, add_router_interface, create_server, wait_server_active,
                  create_volume, wait_volume_available, attach_volume, detach_volume,
-                 remove_router_interface, clear_router_gateway, delete_resource>;
+                 remove_router_interface, clear_router_gateway, delete_resource, resize_server,
+                 confirm_resize, revert_resize, rebuild_server>;
 
 /// The logical name a command works on.
 std::string logical_name_of(const deployment_command& cmd);
@@ -252,9 +304,15 @@ std::string logical_name_of(const deployment_command& cmd);
 /// Deploy, update and scale reconcile the record with the desired spec: network, subnets,
 /// router (+ gateway, + one interface per subnet), then what `plan_changes` lists (volumes of
 /// VMs no longer desired detached and deleted before their servers; missing servers and
-/// volumes created in parallel), waits, attachments, then COMPLETED. Resizes and rebuilds are
-/// not carried out (the API refuses flavor and image changes). Delete, in reverse: detach and
-/// delete volumes, delete servers, remove interfaces, clear the gateway, delete router,
+/// volumes created in parallel), waits, attachments, then COMPLETED. A kept VM whose flavor
+/// differs from its group's is resized (intent, `resize_server`, `confirm_resize` once
+/// VERIFY_RESIZE, its new flavor recorded once ACTIVE); one whose image differs is rebuilt
+/// after that (intent, `rebuild_server`). A resize that fails in VERIFY_RESIZE is reverted,
+/// then the operation FAILS; any other failed resize or rebuild fails it at once, the record
+/// holding the flavor and image Nova shows. The steps already out still answer and are
+/// recorded; a resize that reaches VERIFY_RESIZE after the failure is still confirmed. The VMs of
+/// an operation change in parallel (the actor bounds how many at once). Delete, in reverse: detach
+/// and delete volumes, delete servers, remove interfaces, clear the gateway, delete router,
 /// subnets, network, then DELETED. What to do next is always derived from the record, so a
 /// machine rebuilt from storage carries on where the last one stopped.
 class deployment_fsm {
@@ -279,7 +337,7 @@ public:
 
 private:
   /// What a pending command does, to tell its result or failure apart.
-  enum class step { lookup, create, wait, link, unlink, remove };
+  enum class step { lookup, create, wait, link, unlink, remove, resize, confirm, revert, rebuild };
 
   caf::expected<std::vector<deployment_command>> on(const start_deploy& ev);
   caf::expected<std::vector<deployment_command>> on(const start_delete& ev);
@@ -292,6 +350,7 @@ private:
   caf::expected<std::vector<deployment_command>> on(const start_update& ev);
   caf::expected<std::vector<deployment_command>> on(const start_configure& ev);
   caf::expected<std::vector<deployment_command>> on(const configure_finished& ev);
+  caf::expected<std::vector<deployment_command>> on(const change_result& ev);
 
   /// Appends a `record_event` for `data` and folds it into the state.
   void record(std::vector<deployment_command>& out, timestamp at, event_data data);
@@ -310,6 +369,12 @@ private:
   /// pending.
   void want_remove(std::vector<deployment_command>& out, timestamp at, resource_kind kind,
                    const std::string& logical, const std::string& id);
+
+  /// Queues the next step of the resize or rebuild of a desired, recorded VM, derived from its
+  /// recorded status, unless something for it is pending. Returns false if the VM is on its
+  /// group's flavor and image and no change of it is under way.
+  bool want_change(std::vector<deployment_command>& out, timestamp at, const vm_record& vm,
+                   const std::string& logical);
 
   /// Queues `cmd` for `logical` unless something for it is pending.
   void want(std::vector<deployment_command>& out, step what, const std::string& logical,
@@ -372,6 +437,9 @@ private:
   std::map<std::string, step> pending_;
   /// Open intents that came with the stored state and have not been looked up yet.
   std::set<std::string> unverified_;
+  /// Logical name -> why the resize being reverted failed, for the operation's error. Lost
+  /// in a restart: the operation then fails with a generic `resize_reverted`.
+  std::map<std::string, operation_error> revert_reasons_;
 };
 
 } // namespace orch

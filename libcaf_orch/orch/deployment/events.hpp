@@ -12,13 +12,14 @@
 
 namespace orch {
 
-/// Whether an intent announces a create or a delete.
-enum class intent_action : uint8_t { create, remove };
+/// Whether an intent announces a create, a delete, or a change of an existing server (resize to
+/// another flavor, rebuild from another image).
+enum class intent_action : uint8_t { create, remove, resize, rebuild };
 
-/// `create` or `delete`.
+/// `create`, `delete`, `resize` or `rebuild`.
 std::string to_string(intent_action x);
 
-/// Parses `create` or `delete`; `nullopt` otherwise.
+/// Parses `create`, `delete`, `resize` or `rebuild`; `nullopt` otherwise.
 std::optional<intent_action> parse_intent_action(std::string_view text);
 
 /// The deployment moved from one status to another.
@@ -45,7 +46,9 @@ struct operation_finished {
 };
 
 /// Committed BEFORE the cloud call it announces (DESIGN.md, "Intent before effect"). A create
-/// intent stays open until a `resource_created` or `resource_deleted` of the same resource.
+/// intent stays open until a `resource_created` or `resource_deleted` of the same resource. A
+/// resize or rebuild intent sets the server's recorded status to `RESIZE` or `REBUILD`, which
+/// stays until a `resource_changed` reports what Nova shows.
 struct intent_recorded {
   intent_action action = intent_action::create;
   resource_kind kind = resource_kind::network;
@@ -85,6 +88,21 @@ struct resource_ready {
   std::vector<std::string> addresses;
 
   friend bool operator==(const resource_ready&, const resource_ready&) = default;
+};
+
+/// A resize or rebuild of a server moved on: its status, flavor and image as Nova now shows
+/// them (`VERIFY_RESIZE`, `REVERT_RESIZE` while reverting, `ACTIVE`, `ERROR`). The flavor
+/// changes once the resize is confirmed; the image once the rebuild is ACTIVE.
+struct resource_changed {
+  resource_kind kind = resource_kind::server;
+  std::string logical_name;
+  std::string status;
+  std::string flavor;
+  std::string image;
+  /// Fixed and floating addresses; empty keeps the recorded ones.
+  std::vector<std::string> addresses;
+
+  friend bool operator==(const resource_changed&, const resource_changed&) = default;
 };
 
 /// A resource is confirmed gone (a 404 counts), a link removed, or an open create intent was
@@ -132,7 +150,7 @@ struct desired_changed {
 /// What happened, one alternative per event type.
 using event_data = std::variant<status_changed, operation_started, operation_finished,
                                 intent_recorded, resource_created, resource_ready, resource_deleted,
-                                retry_scheduled, error_reported, desired_changed>;
+                                retry_scheduled, error_reported, desired_changed, resource_changed>;
 
 /// One entry of a deployment's append-only event log.
 struct deployment_event {
@@ -146,7 +164,8 @@ struct deployment_event {
 
 /// The `type` of an event as stored and shown by `GET /deployments/{id}/events`:
 /// `status_changed`, `operation_started`, `operation_finished`, `intent`, `resource_created`,
-/// `resource_ready`, `resource_deleted`, `retry`, `error`, `desired_changed`.
+/// `resource_ready`, `resource_deleted`, `retry`, `error`, `desired_changed`,
+/// `resource_changed`.
 std::string event_type(const event_data& x);
 
 /// The open create intent of `kind`/`logical` in `state`, or null.

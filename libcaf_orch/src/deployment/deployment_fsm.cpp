@@ -32,6 +32,12 @@ bool is_network_kind(resource_kind kind) {
          && kind != resource_kind::volume_attachment;
 }
 
+// A resize or rebuild is under way: the recorded status names the step that comes next.
+bool is_changing(const std::string& status) {
+  return status == "RESIZE" || status == "VERIFY_RESIZE" || status == "REVERT_RESIZE"
+         || status == "REBUILD";
+}
+
 // Any non-empty marker stands for "this link exists" where the record keeps no id.
 const std::string present = "present";
 
@@ -303,6 +309,44 @@ void deployment_fsm::want_remove(commands& out, timestamp at, resource_kind kind
   want(out, step::remove, logical, delete_resource{kind, logical, id, tags});
 }
 
+bool deployment_fsm::want_change(commands& out, timestamp at, const vm_record& vm,
+                                 const std::string& logical) {
+  auto p = find_planned(resource_kind::server, logical);
+  if (!p) return false;
+  const auto& group = group_of(*p);
+  auto resize = [&] {
+    want(out, step::resize, logical, resize_server{logical, vm.id, group.flavor});
+  };
+  auto rebuild = [&] {
+    want(out, step::rebuild, logical, rebuild_server{logical, vm.id, group.image});
+  };
+  // Each command reads the server before it acts, so re-issuing the step the record names
+  // after a restart never resizes or rebuilds twice.
+  if (vm.status == "RESIZE") {
+    resize();
+  } else if (vm.status == "VERIFY_RESIZE") {
+    want(out, step::confirm, logical, confirm_resize{logical, vm.id, group.flavor});
+  } else if (vm.status == "REVERT_RESIZE") {
+    want(out, step::revert, logical, revert_resize{logical, vm.id, vm.flavor});
+  } else if (vm.status == "REBUILD") {
+    rebuild();
+  } else if (vm.flavor != group.flavor || vm.image != group.image) {
+    if (is_pending(logical)) return true;
+    // The flavor first: a rebuild keeps the flavor, so one VM never has two changes out.
+    auto action = vm.flavor != group.flavor ? intent_action::resize : intent_action::rebuild;
+    record(out, at,
+           intent_recorded{action, resource_kind::server, logical, vm.name,
+                           ownership_tags(state_.id, logical)});
+    if (action == intent_action::resize)
+      resize();
+    else
+      rebuild();
+  } else {
+    return false;
+  }
+  return true;
+}
+
 void deployment_fsm::finish(commands& out, timestamp at, operation_status how, deployment_status to,
                             std::optional<operation_error> error) {
   record(out, at, operation_finished{how, std::move(error)});
@@ -368,7 +412,7 @@ commands deployment_fsm::advance_deploy(timestamp at) {
   for (const auto& vol : res.volumes) vms_with_volumes.insert(vol.vm);
   for (const auto& change : plan_changes(state_)) {
     if (change.action == change_action::resize || change.action == change_action::rebuild)
-      continue; // refused by the API before it gets here
+      continue; // they depend on the VM's recorded status: see below
     done = false;
     if (change.action == change_action::create) {
       want_create(out, at, change.kind, change.logical_name);
@@ -391,10 +435,15 @@ commands deployment_fsm::advance_deploy(timestamp at) {
     if (vms_with_volumes.count(change.cloud_name) == 0)
       want_remove(out, at, change.kind, change.logical_name, id);
   }
-  // Waits and attachments of what is desired and recorded.
-  for (const auto& vm : res.vms) {
+  // Waits, resizes and rebuilds of what is desired and recorded (a copy: intents change the
+  // record).
+  for (const auto& vm : std::vector<vm_record>{res.vms}) {
     auto logical = logical_name(resource_kind::server, vm.group + "-" + std::to_string(vm.index));
-    if (vm.status == "ACTIVE" || !is_desired(logical)) continue;
+    if (!is_desired(logical)) continue;
+    if (vm.status == "ACTIVE" || is_changing(vm.status)) {
+      if (want_change(out, at, vm, logical)) done = false;
+      continue;
+    }
     done = false;
     want(out, step::wait, logical, wait_server_active{logical, vm.id});
   }
@@ -617,7 +666,9 @@ caf::expected<commands> deployment_fsm::on(const step_failed& ev) {
   auto what = i->second;
   pending_.erase(i);
   commands out;
-  bool leftover = what == step::create || what == step::wait || what == step::link;
+  bool leftover = what == step::create || what == step::wait || what == step::link
+                  || what == step::resize || what == step::confirm || what == step::revert
+                  || what == step::rebuild;
   if (state_.status == deployment_status::deleting && leftover) {
     // A step of the cancelled operation: its open intent, if any, is looked up next.
     auto next = advance(ev.at);
@@ -652,6 +703,82 @@ caf::expected<commands> deployment_fsm::on(const configure_finished& ev) {
   else
     finish(out, ev.at, operation_status::failed,
            ev.interrupted ? deployment_status::completed : deployment_status::failed, ev.error);
+  return out;
+}
+
+caf::expected<commands> deployment_fsm::on(const change_result& ev) {
+  auto kind = resource_kind::server;
+  if (!is_known(kind, ev.logical_name)) return unknown_resource(ev.logical_name);
+  auto i = pending_.find(ev.logical_name);
+  if (i == pending_.end()
+      || (i->second != step::resize && i->second != step::confirm && i->second != step::revert
+          && i->second != step::rebuild))
+    return commands{}; // a late or repeated answer changes nothing
+  auto what = i->second;
+  pending_.erase(i);
+  auto name = cloud_name(kind, ev.logical_name);
+  const auto& vms = state_.resources.vms;
+  auto vm = std::find_if(vms.begin(), vms.end(), [&](const auto& x) { return x.name == name; });
+  commands out;
+  auto carry_on = [&] {
+    auto next = advance(ev.at);
+    out.insert(out.end(), next.begin(), next.end());
+    return out;
+  };
+  if (vm == vms.end()) return carry_on();
+  // The record keeps the flavor the server runs on for good: the new one once the resize is
+  // confirmed (or found done), the old one while it awaits confirmation or after a revert.
+  auto flavor = vm->flavor;
+  auto image = vm->image;
+  auto vm_id = vm->id;
+  if (auto p = find_planned(kind, ev.logical_name); p && ev.at_target) {
+    if ((what == step::resize || what == step::confirm) && ev.status == "ACTIVE")
+      flavor = group_of(*p).flavor;
+    if (what == step::rebuild) image = group_of(*p).image;
+  }
+  auto deleting = state_.status == deployment_status::deleting;
+  auto failed = !ev.code.empty();
+  operation_error error{ev.code, ev.message, name};
+  if (failed && ev.status == "VERIFY_RESIZE" && what != step::revert && !deleting) {
+    // Nova can still take the resize back: the server returns to its old flavor, then the
+    // operation fails with this error.
+    record(out, ev.at, error_reported{error});
+    record(out, ev.at,
+           resource_changed{kind, ev.logical_name, "REVERT_RESIZE", flavor, image, ev.addresses});
+    revert_reasons_[ev.logical_name] = error;
+    want(out, step::revert, ev.logical_name, revert_resize{ev.logical_name, vm_id, flavor});
+    return out;
+  }
+  record(out, ev.at,
+         resource_changed{kind, ev.logical_name, ev.status, flavor, image, ev.addresses});
+  if (deleting) return carry_on();
+  if (what == step::revert && !failed) {
+    failed = true;
+    auto reason = revert_reasons_.find(ev.logical_name);
+    error = reason != revert_reasons_.end()
+              ? reason->second
+              : operation_error{"resize_reverted", "the resize of " + name + " was reverted", name};
+    error.message += " (resize reverted: " + name + " is " + ev.status + " on " + flavor + ")";
+  } else if (!failed && ev.status == "VERIFY_RESIZE") {
+    // The confirm comes next, also once another VM's failure has ended the operation: no
+    // server is left awaiting confirmation.
+    auto p = find_planned(kind, ev.logical_name);
+    if (is_busy(state_.status) || !p) return carry_on();
+    want(out, step::confirm, ev.logical_name,
+         confirm_resize{ev.logical_name, vm_id, group_of(*p).flavor});
+    return out;
+  } else if (!failed && (ev.status != "ACTIVE" || !ev.at_target)) {
+    failed = true;
+    auto rebuilt = what == step::rebuild;
+    error = operation_error{rebuilt ? "rebuild_failed" : "resize_failed",
+                            name + " is " + ev.status + " on " + (rebuilt ? image : flavor)
+                              + " after the " + (rebuilt ? "rebuild" : "resize"),
+                            name};
+  }
+  if (what == step::revert) revert_reasons_.erase(ev.logical_name);
+  if (!failed) return carry_on();
+  if (is_busy(state_.status) && state_.status != deployment_status::pending)
+    finish(out, ev.at, operation_status::failed, deployment_status::failed, std::move(error));
   return out;
 }
 

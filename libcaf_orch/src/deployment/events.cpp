@@ -139,6 +139,12 @@ void on_deleted(deployment_record& state, const resource_deleted& ev) {
 }
 
 void on_intent(deployment_record& state, const intent_recorded& ev) {
+  if (ev.kind == resource_kind::server
+      && (ev.action == intent_action::resize || ev.action == intent_action::rebuild)) {
+    if (auto* vm = find_vm(state, cloud_name_of(state, ev.kind, ev.logical_name)))
+      vm->status = ev.action == intent_action::resize ? "RESIZE" : "REBUILD";
+    return;
+  }
   if (ev.action != intent_action::create || find_intent(state, ev.kind, ev.logical_name)) return;
   if (ev.kind == resource_kind::server)
     if (auto vm = parse_vm_suffix(logical_suffix(ev.kind, ev.logical_name)))
@@ -146,15 +152,33 @@ void on_intent(deployment_record& state, const intent_recorded& ev) {
   state.intents.push_back(open_intent{ev.kind, ev.logical_name, ev.cloud_name, ev.tags});
 }
 
+void on_changed(deployment_record& state, const resource_changed& ev) {
+  if (ev.kind != resource_kind::server) return;
+  auto* vm = find_vm(state, cloud_name_of(state, ev.kind, ev.logical_name));
+  if (vm == nullptr) return;
+  vm->status = ev.status;
+  vm->flavor = ev.flavor;
+  vm->image = ev.image;
+  if (!ev.addresses.empty()) vm->addresses = ev.addresses;
+}
+
 } // namespace
 
 std::string to_string(intent_action x) {
-  return x == intent_action::create ? "create" : "delete";
+  switch (x) {
+    case intent_action::create: return "create";
+    case intent_action::remove: return "delete";
+    case intent_action::resize: return "resize";
+    case intent_action::rebuild: return "rebuild";
+  }
+  return "create";
 }
 
 std::optional<intent_action> parse_intent_action(std::string_view text) {
   if (text == "create") return intent_action::create;
   if (text == "delete") return intent_action::remove;
+  if (text == "resize") return intent_action::resize;
+  if (text == "rebuild") return intent_action::rebuild;
   return std::nullopt;
 }
 
@@ -170,6 +194,7 @@ std::string event_type(const event_data& x) {
                       [](const retry_scheduled&) { return "retry"; },
                       [](const error_reported&) { return "error"; },
                       [](const desired_changed&) { return "desired_changed"; },
+                      [](const resource_changed&) { return "resource_changed"; },
                     },
                     x);
 }
@@ -226,6 +251,7 @@ void apply(deployment_record& state, const deployment_event& ev) {
         state.parameters = x.parameters;
         state.spec = x.spec;
       },
+      [&](const resource_changed& x) { on_changed(state, x); },
     },
     ev.data);
   state.updated_at = ev.at;

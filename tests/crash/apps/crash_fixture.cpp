@@ -240,6 +240,21 @@ void note_creates(const cloud_index& cloud, const template_shape& shape, const s
 
 /// Notes what the record of a deployment still holds and the cloud has removed or is
 /// removing: deletes the cloud accepted whose outcome the killed process never recorded.
+// A resize is under way in the cloud while the record does not know its outcome: the server
+// is still changing, or already on another flavor than the recorded one.
+void note_resizes(const cloud_index& cloud, const rapidjson::Value& res, const note_fn& note) {
+  for (const auto& vm : res["vms"].GetArray()) {
+    const auto* s = cloud.find("servers", str(vm, "id"));
+    if (s == nullptr) continue;
+    auto status = str(*s, "status");
+    const auto* flavor = member(*s, "flavor");
+    auto on = flavor != nullptr && flavor->IsObject() ? str(*flavor, "original_name") : "";
+    if (status == "RESIZE" || status == "VERIFY_RESIZE" || status == "REVERT_RESIZE"
+        || on != str(vm, "flavor"))
+      note("server_resize", str(vm, "name"));
+  }
+}
+
 void note_removes(const cloud_index& cloud, const rapidjson::Value& res, const note_fn& note) {
   auto gone = [&](const char* coll, const std::string& id) {
     return !id.empty() && cloud.find(coll, id) == nullptr;
@@ -485,6 +500,8 @@ std::set<std::string> crash_fixture::disagreements(work_kind kind) const {
   for (const auto& d : recorded.GetArray()) {
     if (kind == work_kind::create)
       note_creates(cloud, shape, str(d, "name"), d["resources"], note);
+    else if (kind == work_kind::resize)
+      note_resizes(cloud, d["resources"], note);
     else
       note_removes(cloud, d["resources"], note);
   }

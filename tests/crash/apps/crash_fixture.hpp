@@ -38,7 +38,7 @@ struct template_shape {
 template_shape shape_of(const std::string& template_json);
 
 /// Which way the cloud and the record of a killed orchestrator may disagree.
-enum class work_kind { create, remove };
+enum class work_kind { create, remove, resize };
 
 /// Resources that a kill caught between a cloud call carried out and its recorded result.
 struct interruptions {
@@ -129,8 +129,10 @@ struct crash_fixture {
   /// Waits until the database and the cloud have carried out every statement and call the
   /// orchestrator (frozen or dead) had sent them, then lists the resources, as `<kind> <cloud
   /// name or id>`, that the cloud has and the record lacks (`create`: a create carried out,
-  /// its answer not recorded), or that the record holds and the cloud has removed or is
-  /// removing (`remove`).
+  /// its answer not recorded), that the record holds and the cloud has removed or is
+  /// removing (`remove`), or recorded servers the cloud shows in the middle of a resize or on
+  /// another flavor than the record's (`resize`: a resize or its confirm carried out, its
+  /// outcome not recorded).
   std::set<std::string> disagreements(work_kind kind) const;
 
   http_response call(boost::beast::http::verb method, const std::string& target,

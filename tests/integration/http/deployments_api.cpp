@@ -2,6 +2,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -246,6 +247,62 @@ BOOST_AUTO_TEST_CASE(a_dry_run_plans_from_postgresql_and_if_match_guards_the_pat
   BOOST_TEST(busy.result_int() == 409u);
 }
 
+BOOST_AUTO_TEST_CASE(flavor_and_image_patches_plan_resizes_and_rebuilds_and_are_accepted) {
+  auto created = post(R"({"name": "resized", "template": "web-app-stack",
+                          "cloud_region": "RegionOne"})");
+  std::string id = parse(created.body())["id"].GetString();
+  // The web VMs as a deploy records them: only recorded VMs are resized or rebuilt.
+  auto uid = *orch::uuid::parse(id);
+  auto rec = deployments->get(uid);
+  BOOST_REQUIRE(rec);
+  orch::persistence::event_batch batch;
+  for (int n = 1; n <= 2; ++n) {
+    orch::resource_created vm;
+    vm.kind = orch::resource_kind::server;
+    vm.logical_name = "vm:web-" + std::to_string(n);
+    vm.cloud_name = "resized-web-" + std::to_string(n);
+    vm.id = "server-" + std::to_string(n);
+    vm.group = "web";
+    vm.index = n;
+    vm.flavor = "m1.small";
+    vm.image = "ubuntu-22.04";
+    vm.status = "ACTIVE";
+    batch.events.push_back({0, rec->updated_at, vm});
+    orch::apply(*rec, batch.events.back());
+  }
+  batch.state = *rec;
+  BOOST_REQUIRE(deployments->append_events(uid, rec->epoch, batch));
+  move_to(id, orch::deployment_status::completed);
+  auto url = "/deployments/" + id;
+  auto body = R"({"parameters": {"web_flavor": "m1.medium", "web_image": "cirros"}})";
+
+  auto dry = client->request(bhttp::verb::patch, url + "?dry_run=true", body, keyed());
+  BOOST_REQUIRE_EQUAL(dry.result_int(), 200u);
+  auto plan = parse(dry.body());
+  std::multiset<std::string> changes;
+  // The app and db VMs are not recorded, so their creates are planned too.
+  for (const auto& c : plan["changes"].GetArray())
+    if (c["from"].IsString())
+      changes.insert(std::string{c["action"].GetString()} + " " + c["name"].GetString() + " "
+                     + c["from"].GetString() + " -> " + c["to"].GetString());
+  BOOST_TEST(changes
+             == (std::multiset<std::string>{"resize resized-web-1 m1.small -> m1.medium",
+                                            "resize resized-web-2 m1.small -> m1.medium",
+                                            "rebuild resized-web-1 ubuntu-22.04 -> cirros",
+                                            "rebuild resized-web-2 ubuntu-22.04 -> cirros"}));
+  BOOST_TEST(engine.changes().empty());
+
+  auto applied = client->request(bhttp::verb::patch, url, body, keyed());
+  BOOST_REQUIRE_EQUAL(applied.result_int(), 202u);
+  BOOST_TEST(std::string{parse(applied.body())["status"].GetString()} == "UPDATING");
+  BOOST_REQUIRE_EQUAL(engine.changes().size(), 1u);
+  auto change = engine.changes()[0];
+  const auto& web = change.spec.vm_config[0];
+  BOOST_TEST(web.first == "web");
+  BOOST_TEST(web.second.flavor == "m1.medium");
+  BOOST_TEST(web.second.image == "cirros");
+}
+
 BOOST_AUTO_TEST_CASE(bad_updates_and_scales_name_the_field) {
   auto created = post(R"({"name": "checked", "template": "web-app-stack",
                           "cloud_region": "RegionOne"})");
@@ -265,7 +322,7 @@ BOOST_AUTO_TEST_CASE(bad_updates_and_scales_name_the_field) {
   BOOST_TEST(field_of(scale(R"({"target_count": 5000, "vm_type": "web"})")) == "target_count");
   BOOST_TEST(field_of(scale(R"({"vm_type": "web"})")) == "target_count");
   auto patch = client->request(bhttp::verb::patch, "/deployments/" + id,
-                               R"({"parameters": {"web_flavor": "m1.large"}})", keyed());
+                               R"({"parameters": {"web_flavor": ""}})", keyed());
   BOOST_TEST(field_of(patch) == "parameters.web_flavor");
   auto unknown = client->request(bhttp::verb::patch, "/deployments/" + id,
                                  R"({"parameters": {"cache_count": 1}})", keyed());

@@ -199,7 +199,54 @@ private:
     return gone_result{c.kind, c.logical_name, {}};
   }
 
+  // Servers change at once: a resize lands in VERIFY_RESIZE, a confirm or a rebuild in
+  // ACTIVE. The flavor and image of a server are kept in `flavors` and `images`.
+  input_event changed(const std::string& logical, const std::string& id, bool at_target) {
+    auto i = resources.find(id);
+    if (i == resources.end())
+      return step_failed{resource_kind::server, logical, "not_found", "gone", {}};
+    change_result r;
+    r.logical_name = logical;
+    r.status = i->second.status;
+    r.at_target = at_target;
+    r.addresses = {"10.0.1.10"};
+    return r;
+  }
+
+  input_event exec(const resize_server& c) {
+    if (resources.count(c.server_id) > 0 && flavors[c.server_id] != c.flavor) {
+      ++resizes;
+      resources[c.server_id].status = "VERIFY_RESIZE";
+      flavors[c.server_id] = c.flavor;
+    }
+    return changed(c.logical_name, c.server_id, true);
+  }
+
+  input_event exec(const confirm_resize& c) {
+    if (resources.count(c.server_id) > 0) resources[c.server_id].status = "ACTIVE";
+    return changed(c.logical_name, c.server_id, flavors[c.server_id] == c.flavor);
+  }
+
+  input_event exec(const revert_resize& c) {
+    if (resources.count(c.server_id) > 0) resources[c.server_id].status = "ACTIVE";
+    flavors[c.server_id] = c.flavor;
+    return changed(c.logical_name, c.server_id, true);
+  }
+
+  input_event exec(const rebuild_server& c) {
+    if (resources.count(c.server_id) > 0) resources[c.server_id].status = "ACTIVE";
+    images[c.server_id] = c.image;
+    return changed(c.logical_name, c.server_id, true);
+  }
+
   int next_id_ = 0;
+
+public:
+  /// Server id -> flavor and image since the last resize or rebuild.
+  std::map<std::string, std::string> flavors;
+  std::map<std::string, std::string> images;
+  /// Resizes carried out.
+  int resizes = 0;
 };
 
 } // namespace orch::actors::testing

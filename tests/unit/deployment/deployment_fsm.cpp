@@ -632,4 +632,278 @@ BOOST_AUTO_TEST_CASE(a_machine_restarted_during_a_scale_resumes_it) {
   }
 }
 
+// -- resize and rebuild ---------------------------------------------------------------------
+
+namespace {
+
+template_spec with_group(template_spec spec, const std::string& group, const std::string& flavor,
+                         const std::string& image) {
+  for (auto& [name, g] : spec.vm_config)
+    if (name == group) {
+      if (!flavor.empty()) g.flavor = flavor;
+      if (!image.empty()) g.image = image;
+    }
+  return spec;
+}
+
+// An update of `group` to `flavor` and/or `image` (empty: unchanged).
+start_update change_group(const deployment_record& rec, const std::string& group,
+                          const std::string& flavor, const std::string& image, int at) {
+  auto params = rec.parameters;
+  if (!flavor.empty()) params[group + "_flavor"] = flavor;
+  if (!image.empty()) params[group + "_image"] = image;
+  return start_update{operation_type::update, params, with_group(rec.spec, group, flavor, image),
+                      tick(at)};
+}
+
+const vm_record& vm_of(const deployment_record& rec, const std::string& name) {
+  auto i = std::find_if(rec.resources.vms.begin(), rec.resources.vms.end(),
+                        [&](const auto& vm) { return vm.name == name; });
+  BOOST_REQUIRE(i != rec.resources.vms.end());
+  return *i;
+}
+
+template <class T>
+std::vector<std::string> names_of(const commands& cmds) {
+  std::vector<std::string> out;
+  for (const auto& cmd : cmds)
+    if (std::holds_alternative<T>(cmd)) out.push_back(logical_name_of(cmd));
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+const std::vector<std::string> web_vms{"vm:web-1", "vm:web-2"};
+
+// The answers of a resize of `web` on the deployed 3-tier template.
+int resize_answer_count() {
+  auto drv = deployed_driver();
+  auto before = drv.answers;
+  drv.feed(change_group(drv.uut.state(), "web", "m1.medium", "", 2000));
+  drv.run();
+  return drv.answers - before;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_flavor_change_resizes_each_vm_of_the_group_and_records_the_new_flavor) {
+  auto drv = deployed_driver();
+  auto creates = drv.creates;
+  drv.log.clear();
+  drv.feed(change_group(drv.uut.state(), "web", "m1.medium", "", 2000));
+  auto cmds = drv.log;
+  BOOST_TEST(recorded<desired_changed>(cmds.at(0)) != nullptr);
+  BOOST_TEST(recorded<status_changed>(cmds.at(2))->to == deployment_status::updating);
+  // Intent before effect, and both VMs at once.
+  size_t intents = 0;
+  for (size_t i = 0; i < cmds.size(); ++i)
+    if (auto intent = recorded<intent_recorded>(cmds[i])) {
+      BOOST_TEST(intent->action == intent_action::resize);
+      ++intents;
+    } else if (std::holds_alternative<resize_server>(cmds[i])) {
+      BOOST_TEST(std::get<resize_server>(cmds[i]).flavor == "m1.medium");
+      BOOST_TEST(intents > 0u);
+    }
+  BOOST_TEST(intents == 2u);
+  BOOST_TEST(names_of<resize_server>(cmds) == web_vms);
+  BOOST_TEST(vm_of(drv.uut.state(), "my-app-web-1").status == "RESIZE");
+  drv.run();
+  const auto& st = drv.uut.state();
+  BOOST_TEST(st.status == deployment_status::completed);
+  BOOST_TEST(st.operation->status == operation_status::succeeded);
+  for (std::string name : {"my-app-web-1", "my-app-web-2"}) {
+    BOOST_TEST(vm_of(st, name).flavor == "m1.medium");
+    BOOST_TEST(vm_of(st, name).status == "ACTIVE");
+  }
+  BOOST_TEST(vm_of(st, "my-app-app-1").flavor == "m1.medium"); // its own, untouched
+  BOOST_TEST(vm_of(st, "my-app-db-1").flavor == "m1.large");
+  BOOST_TEST(names_of<resize_server>(drv.log) == web_vms);
+  BOOST_TEST(names_of<confirm_resize>(drv.log) == web_vms);
+  BOOST_TEST(actions(drv.log).size() == 4u); // nothing else was touched
+  BOOST_TEST(drv.creates == creates);
+  BOOST_TEST(plan_changes(st).empty());
+  BOOST_TEST((fold(drv.initial, drv.events) == st));
+}
+
+BOOST_AUTO_TEST_CASE(an_image_change_rebuilds_each_vm_of_the_group) {
+  auto drv = deployed_driver();
+  drv.log.clear();
+  drv.feed(change_group(drv.uut.state(), "web", "", "cirros", 2000));
+  drv.run();
+  const auto& st = drv.uut.state();
+  BOOST_TEST(st.status == deployment_status::completed);
+  for (std::string name : {"my-app-web-1", "my-app-web-2"}) {
+    BOOST_TEST(vm_of(st, name).image == "cirros");
+    BOOST_TEST(vm_of(st, name).flavor == "m1.small");
+  }
+  BOOST_TEST(names_of<rebuild_server>(drv.log) == web_vms);
+  BOOST_TEST(actions(drv.log).size() == 2u);
+  auto intents = std::count_if(drv.events.begin(), drv.events.end(), [](const auto& ev) {
+    auto x = std::get_if<intent_recorded>(&ev.data);
+    return x != nullptr && x->action == intent_action::rebuild;
+  });
+  BOOST_TEST(intents == 2);
+  BOOST_TEST((fold(drv.initial, drv.events) == st));
+}
+
+BOOST_AUTO_TEST_CASE(a_flavor_and_image_change_resizes_then_rebuilds) {
+  auto drv = deployed_driver();
+  drv.log.clear();
+  drv.feed(change_group(drv.uut.state(), "db", "m1.xlarge", "cirros", 2000));
+  drv.run();
+  const auto& st = drv.uut.state();
+  BOOST_TEST(st.status == deployment_status::completed);
+  BOOST_TEST(vm_of(st, "my-app-db-1").flavor == "m1.xlarge");
+  BOOST_TEST(vm_of(st, "my-app-db-1").image == "cirros");
+  auto steps = actions(drv.log);
+  BOOST_REQUIRE_EQUAL(steps.size(), 3u);
+  BOOST_TEST(std::holds_alternative<resize_server>(steps[0]));
+  BOOST_TEST(std::holds_alternative<confirm_resize>(steps[1]));
+  BOOST_TEST(std::holds_alternative<rebuild_server>(steps[2]));
+}
+
+BOOST_AUTO_TEST_CASE(a_resize_failing_in_verify_resize_is_reverted_then_the_operation_fails) {
+  auto drv = deployed_driver();
+  auto cmds = must_apply(drv.uut, change_group(drv.uut.state(), "web", "m1.medium", "", 2000));
+  // Both resizes land in VERIFY_RESIZE; web-2 confirms, web-1's confirm is refused.
+  auto confirms = answer_all(drv, cmds);
+  BOOST_TEST(names_of<confirm_resize>(confirms) == web_vms);
+  must_apply(drv.uut, change_result{"vm:web-2", "ACTIVE", true, {}, {}, {}, tick(2010)});
+  auto reverting = must_apply(
+    drv.uut, change_result{"vm:web-1",
+                           "VERIFY_RESIZE",
+                           true,
+                           {},
+                           "conflict",
+                           "Cannot 'confirmResize' instance while it is in vm_state resized",
+                           tick(2011)});
+  BOOST_TEST(recorded<error_reported>(reverting.at(0))->error.code == "conflict");
+  BOOST_TEST(recorded<resource_changed>(reverting.at(1))->status == "REVERT_RESIZE");
+  BOOST_REQUIRE_EQUAL(actions(reverting).size(), 1u);
+  const auto& revert = std::get<revert_resize>(actions(reverting).at(0));
+  BOOST_TEST(revert.flavor == "m1.small");
+  BOOST_TEST(drv.uut.state().status == deployment_status::updating);
+  must_apply(drv.uut, change_result{"vm:web-1", "ACTIVE", true, {}, {}, {}, tick(2012)});
+  const auto& st = drv.uut.state();
+  BOOST_TEST(st.status == deployment_status::failed);
+  BOOST_REQUIRE(st.operation->error);
+  BOOST_TEST(st.operation->error->code == "conflict");
+  BOOST_TEST(st.operation->error->resource == "my-app-web-1");
+  BOOST_TEST(st.operation->error->message.find("reverted") != std::string::npos);
+  // The record says which VM has which flavor.
+  BOOST_TEST(vm_of(st, "my-app-web-1").flavor == "m1.small");
+  BOOST_TEST(vm_of(st, "my-app-web-1").status == "ACTIVE");
+  BOOST_TEST(vm_of(st, "my-app-web-2").flavor == "m1.medium");
+  // A later update, on a machine rebuilt from storage, resizes only what is left.
+  fsm_driver again{st};
+  again.feed(change_group(st, "web", "m1.medium", "", 3000));
+  again.run();
+  BOOST_TEST(again.uut.state().status == deployment_status::completed);
+  BOOST_TEST(names_of<resize_server>(again.log) == (std::vector<std::string>{"vm:web-1"}));
+  BOOST_TEST(vm_of(again.uut.state(), "my-app-web-1").flavor == "m1.medium");
+}
+
+BOOST_AUTO_TEST_CASE(a_refused_or_failed_resize_fails_at_once_recording_what_nova_shows) {
+  struct outcome {
+    std::string status;
+    std::string code;
+  };
+  for (const auto& [status, code] :
+       std::vector<outcome>{{"ACTIVE", "bad_request"}, {"ERROR", "server_error"}, {"ACTIVE", ""}}) {
+    BOOST_TEST_CONTEXT("resize answered " << status << " " << code) {
+      auto drv = deployed_driver();
+      drv.feed(change_group(drv.uut.state(), "db", "m1.xlarge", "", 2000));
+      drv.queue.clear();
+      drv.feed(change_result{"vm:db-1", status, false, {}, code, "no", tick(2001)});
+      BOOST_TEST(drv.queue.empty()); // nothing to revert
+      const auto& st = drv.uut.state();
+      BOOST_TEST(st.status == deployment_status::failed);
+      BOOST_TEST(st.operation->error->code == (code.empty() ? "resize_failed" : code));
+      BOOST_TEST(vm_of(st, "my-app-db-1").status == status);
+      BOOST_TEST(vm_of(st, "my-app-db-1").flavor == "m1.large");
+      BOOST_TEST((fold(drv.initial, drv.events) == st));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_resize_still_out_when_another_fails_is_confirmed_and_recorded) {
+  auto drv = deployed_driver();
+  drv.feed(change_group(drv.uut.state(), "web", "m1.medium", "", 2000));
+  drv.queue.clear();
+  drv.feed(change_result{"vm:web-1", "ACTIVE", false, {}, "quota_exceeded", "no", tick(2001)});
+  BOOST_TEST(drv.uut.state().status == deployment_status::failed);
+  auto out
+    = must_apply(drv.uut, change_result{"vm:web-2", "VERIFY_RESIZE", true, {}, {}, {}, tick(2002)});
+  BOOST_REQUIRE_EQUAL(actions(out).size(), 1u);
+  BOOST_TEST(std::holds_alternative<confirm_resize>(actions(out).at(0)));
+  must_apply(drv.uut, change_result{"vm:web-2", "ACTIVE", true, {}, {}, {}, tick(2003)});
+  const auto& st = drv.uut.state();
+  BOOST_TEST(st.status == deployment_status::failed);
+  BOOST_TEST(st.operation->error->code == "quota_exceeded");
+  BOOST_TEST(vm_of(st, "my-app-web-1").flavor == "m1.small");
+  BOOST_TEST(vm_of(st, "my-app-web-2").flavor == "m1.medium");
+  BOOST_TEST(vm_of(st, "my-app-web-2").status == "ACTIVE");
+}
+
+BOOST_AUTO_TEST_CASE(a_machine_restarted_during_a_resize_carries_on_from_the_recorded_step) {
+  auto total = resize_answer_count();
+  BOOST_REQUIRE_EQUAL(total, 4);
+  for (int n = 0; n <= total; ++n) {
+    BOOST_TEST_CONTEXT("restart after " << n << " answers of the resize") {
+      auto first = deployed_driver();
+      first.feed(change_group(first.uut.state(), "web", "m1.medium", "", 2000));
+      first.run(n);
+      auto stored = first.uut.state();
+      fsm_driver second{stored};
+      second.feed(resume{tick(4000)});
+      // Each VM goes on with the step its record names: a resize whose VERIFY_RESIZE was
+      // recorded is confirmed, never sent again; a VM already on the new flavor is left alone.
+      for (const auto& cmd : second.queue) {
+        const auto& vm = vm_of(stored, "my-app-" + logical_name_of(cmd).substr(3));
+        if (vm.status == "RESIZE")
+          BOOST_TEST(std::holds_alternative<resize_server>(cmd));
+        else
+          BOOST_TEST(std::holds_alternative<confirm_resize>(cmd));
+      }
+      second.run();
+      const auto& st = second.uut.state();
+      BOOST_TEST(st.status == deployment_status::completed);
+      for (std::string name : {"my-app-web-1", "my-app-web-2"})
+        BOOST_TEST(vm_of(st, name).flavor == "m1.medium");
+      BOOST_TEST(second.creates.empty());
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_machine_restarted_while_reverting_finishes_the_revert) {
+  auto drv = deployed_driver();
+  auto cmds = must_apply(drv.uut, change_group(drv.uut.state(), "db", "m1.xlarge", "", 2000));
+  answer_all(drv, cmds); // VERIFY_RESIZE, confirm out
+  must_apply(drv.uut,
+             change_result{"vm:db-1", "VERIFY_RESIZE", true, {}, "conflict", "no", tick(2001)});
+  fsm_driver second{drv.uut.state()};
+  auto out = must_apply(second.uut, resume{tick(3000)});
+  BOOST_REQUIRE_EQUAL(actions(out).size(), 1u);
+  BOOST_TEST(std::holds_alternative<revert_resize>(actions(out).at(0)));
+  must_apply(second.uut, change_result{"vm:db-1", "ACTIVE", true, {}, {}, {}, tick(3001)});
+  const auto& st = second.uut.state();
+  BOOST_TEST(st.status == deployment_status::failed);
+  BOOST_TEST(st.operation->error->code == "resize_reverted");
+  BOOST_TEST(vm_of(st, "my-app-db-1").flavor == "m1.large");
+}
+
+BOOST_AUTO_TEST_CASE(delete_during_a_resize_waits_for_it_then_removes_everything) {
+  auto drv = deployed_driver();
+  auto cmds = must_apply(drv.uut, change_group(drv.uut.state(), "web", "m1.medium", "", 2000));
+  auto out = must_apply(drv.uut, start_delete{tick(2001)});
+  // The servers being resized are deleted once their resize answers.
+  for (const auto& name : logical_names(out))
+    BOOST_TEST((name != "vm:web-1" && name != "vm:web-2"));
+  for (auto& cmd : actions(cmds)) drv.queue.push_back(cmd);
+  for (auto& cmd : actions(out)) drv.queue.push_back(cmd);
+  drv.run();
+  const auto& st = drv.uut.state();
+  BOOST_TEST(st.status == deployment_status::deleted);
+  BOOST_TEST(is_empty(st.resources));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -140,8 +140,15 @@ BOOST_AUTO_TEST_CASE(every_event_survives_its_stored_form) {
     BOOST_REQUIRE(back);
     BOOST_TEST((*back == ev.data), type);
   }
-  std::vector<event_data> audit{retry_scheduled{"my-app-net", 2, "503", 400},
-                                error_reported{{"timeout", "slow", "my-app-net"}}};
+  std::vector<event_data> audit{
+    retry_scheduled{"my-app-net", 2, "503", 400}, error_reported{{"timeout", "slow", "my-app-net"}},
+    intent_recorded{intent_action::resize,
+                    resource_kind::server,
+                    "vm:web-1",
+                    "my-app-web-1",
+                    {"orch-deployment=x", "orch-resource=vm:web-1"}},
+    resource_changed{
+      resource_kind::server, "vm:web-1", "ACTIVE", "m1.medium", "cirros", {"10.0.1.10"}}};
   for (const auto& data : audit) {
     auto back = schemas::event_data_from_json(event_type(data), schemas::event_data_json(data));
     BOOST_REQUIRE(back);

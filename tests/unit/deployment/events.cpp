@@ -48,6 +48,26 @@ BOOST_AUTO_TEST_CASE(event_types_use_the_history_names) {
   BOOST_TEST(event_type(error_reported{}) == "error");
   BOOST_TEST(event_type(resource_deleted{}) == "resource_deleted");
   BOOST_TEST(event_type(desired_changed{}) == "desired_changed");
+  BOOST_TEST(event_type(resource_changed{}) == "resource_changed");
+}
+
+BOOST_AUTO_TEST_CASE(a_resize_intent_marks_the_server_and_its_change_records_the_flavor) {
+  auto st = pending_record();
+  apply(st, at(1, server("web-1", "s1")));
+  auto before = st.resources.vms.at(0);
+  apply(st, at(2, intent_recorded{
+                    intent_action::resize, resource_kind::server, "vm:web-1", "my-app-web-1", {}}));
+  BOOST_TEST(st.resources.vms.at(0).status == "RESIZE");
+  BOOST_TEST(st.resources.vms.at(0).flavor == before.flavor);
+  BOOST_TEST(st.intents.empty()); // only creates stay open as intents
+  apply(st, at(3, resource_changed{
+                    resource_kind::server, "vm:web-1", "ACTIVE", "m1.xlarge", before.image, {}}));
+  const auto& vm = st.resources.vms.at(0);
+  BOOST_TEST(vm.status == "ACTIVE");
+  BOOST_TEST(vm.flavor == "m1.xlarge");
+  BOOST_TEST(vm.addresses == before.addresses); // none reported: the recorded ones stay
+  BOOST_TEST(to_string(intent_action::rebuild) == "rebuild");
+  BOOST_TEST((parse_intent_action("resize") == intent_action::resize));
 }
 
 BOOST_AUTO_TEST_CASE(vm_intents_and_creates_raise_the_high_water_mark_deletes_do_not) {

@@ -168,6 +168,12 @@ public:
     }
     if (std::holds_alternative<wait_server_active>(cmd))
       return ready_result{resource_kind::server, logical, "ACTIVE", {"10.0.1.10"}, at};
+    // A resize lands in VERIFY_RESIZE; a confirm, revert or rebuild in ACTIVE.
+    if (std::holds_alternative<resize_server>(cmd))
+      return change_result{logical, "VERIFY_RESIZE", true, {"10.0.1.10"}, {}, {}, at};
+    if (std::holds_alternative<confirm_resize>(cmd) || std::holds_alternative<revert_resize>(cmd)
+        || std::holds_alternative<rebuild_server>(cmd))
+      return change_result{logical, "ACTIVE", true, {"10.0.1.10"}, {}, {}, at};
     if (std::holds_alternative<wait_volume_available>(cmd))
       return ready_result{resource_kind::volume, logical, "available", {}, at};
     if (std::holds_alternative<detach_volume>(cmd) || std::holds_alternative<delete_resource>(cmd)
@@ -181,7 +187,11 @@ public:
   static resource_kind kind_for(const deployment_command& cmd) {
     if (auto x = std::get_if<find_by_tag>(&cmd)) return x->kind;
     if (auto x = std::get_if<delete_resource>(&cmd)) return x->kind;
-    if (std::holds_alternative<wait_server_active>(cmd)) return resource_kind::server;
+    if (std::holds_alternative<wait_server_active>(cmd)
+        || std::holds_alternative<resize_server>(cmd) || std::holds_alternative<confirm_resize>(cmd)
+        || std::holds_alternative<revert_resize>(cmd)
+        || std::holds_alternative<rebuild_server>(cmd))
+      return resource_kind::server;
     if (std::holds_alternative<wait_volume_available>(cmd)) return resource_kind::volume;
     if (std::holds_alternative<detach_volume>(cmd)) return resource_kind::volume_attachment;
     if (std::holds_alternative<remove_router_interface>(cmd))
