@@ -61,6 +61,12 @@ actor_metrics::actor_metrics(prometheus::Registry& registry)
                  .Name("cluster_lease_takeovers_total")
                  .Help("Deployments this node claimed from another node's expired lease")
                  .Register(registry)
+                 .Add({})),
+    in_flight_(prometheus::BuildGauge()
+                 .Name("deployment_commands_in_flight")
+                 .Help("Cloud commands the node's deployment actors have sent and await (waits "
+                       "for a status included)")
+                 .Register(registry)
                  .Add({})) {
   // Series exist from the start, so a rate over them is 0, not "no data", until the first
   // restart (alert rules and dashboards rely on it).
@@ -102,6 +108,10 @@ void actor_metrics::configuration_finished(const std::string& status, double sec
 
 void actor_metrics::lease_taken_over() {
   takeovers_.Increment();
+}
+
+void actor_metrics::commands_in_flight_changed(int64_t delta) {
+  in_flight_.Increment(static_cast<double>(delta));
 }
 
 } // namespace orch::actors

@@ -161,6 +161,9 @@ struct deployment_state {
   uint64_t records_queued = 0;
   uint64_t records_committed = 0;
   std::map<uint64_t, running_command> running;
+  /// `running.size()` as last added to the in-flight gauge; shared with the exit hook, which
+  /// takes it back out.
+  std::shared_ptr<int64_t> in_flight_reported = std::make_shared<int64_t>(0);
   uint64_t next_command = 1;
   std::map<std::string, child_entry> children;
   std::map<caf::actor_addr, std::string> child_of;
@@ -373,6 +376,16 @@ std::chrono::milliseconds deadline_of(const command_deadlines& d, const deployme
 
 void schedule_tick(self_ptr self);
 
+/// Brings the node's in-flight gauge up to date with this actor's running commands.
+void report_in_flight(self_ptr self) {
+  auto& st = self->state;
+  auto* m = st.ctx->metrics;
+  auto now = static_cast<int64_t>(st.running.size());
+  if (m == nullptr || now == *st.in_flight_reported) return;
+  m->commands_in_flight_changed(now - *st.in_flight_reported);
+  *st.in_flight_reported = now;
+}
+
 void dispatch(self_ptr self, deployment_command cmd) {
   auto& st = self->state;
   auto cmd_id = st.next_command++;
@@ -380,6 +393,7 @@ void dispatch(self_ptr self, deployment_command cmd) {
   st.running.emplace(cmd_id, deployment_state::running_command{
                                cmd, key, std::chrono::steady_clock::now(), st.operation_generation,
                                self->clock().now() + deadline_of(st.ctx->cfg.deadlines, cmd), 0});
+  report_in_flight(self);
   schedule_tick(self);
   if (!st.has_cloud) {
     self->send(
@@ -472,6 +486,8 @@ bool is_unlimited(const deployment_command& cmd) {
 /// are committed, ready commands start up to the limit.
 void pump(self_ptr self) {
   auto& st = self->state;
+  // Every path that forgets a running command goes through here.
+  report_in_flight(self);
   if (st.ph != deployment_state::phase::running) return;
   if (st.committing == 0)
     while (!st.backlog.empty() && !std::holds_alternative<record_event>(st.backlog.front())) {
@@ -848,7 +864,10 @@ caf::behavior deployment_actor(self_ptr self, context_ptr ctx, uuid id,
   st.log_id = to_string(id);
   if (auto* m = st.ctx->metrics) {
     m->actor_started("deployment");
-    self->attach_functor([m](const caf::error&) { m->actor_stopped("deployment"); });
+    self->attach_functor([m, reported = st.in_flight_reported](const caf::error&) {
+      m->actor_stopped("deployment");
+      m->commands_in_flight_changed(-*reported);
+    });
   }
   self->attach_functor([live = st.live](const caf::error&) {
     for (const auto& c : *live) caf::anon_send_exit(c, caf::exit_reason::user_shutdown);

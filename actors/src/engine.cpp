@@ -87,6 +87,7 @@ struct cloud_state {
   struct queued {
     caf::actor reply_to;
     uint64_t cmd_id = 0;
+    uuid deployment;
     deployment_command cmd;
   };
 
@@ -106,12 +107,13 @@ void cloud_start(caf::stateful_actor<cloud_state>* self, const std::string& key,
                  cloud_state::queued q) {
   auto run = self->state.next_run++;
   self->state.busy[key].running = run;
-  self->state.commands->run(std::move(q.cmd), [me = caf::actor{self}, reply_to = q.reply_to,
-                                               cmd_id = q.cmd_id, key, run](input_event ev) {
-    // Called from the cloud's executor: anon_send is safe from any thread.
-    caf::anon_send(reply_to, result_atom::value, cmd_id, std::move(ev));
-    caf::anon_send(me, done_atom::value, key, run);
-  });
+  self->state.commands->run(
+    q.deployment, std::move(q.cmd),
+    [me = caf::actor{self}, reply_to = q.reply_to, cmd_id = q.cmd_id, key, run](input_event ev) {
+      // Called from the cloud's executor: anon_send is safe from any thread.
+      caf::anon_send(reply_to, result_atom::value, cmd_id, std::move(ev));
+      caf::anon_send(me, done_atom::value, key, run);
+    });
 }
 
 caf::behavior cloud_actor(caf::stateful_actor<cloud_state>* self,
@@ -125,13 +127,13 @@ caf::behavior cloud_actor(caf::stateful_actor<cloud_state>* self,
     // `reissue`: the deployment's watchdog gave up on the answer of an earlier attempt. That
     // attempt's callback never ran (it would have answered), so it no longer holds its key.
     [=](run_atom, uint64_t cmd_id, const uuid& deployment, deployment_command& cmd, bool reissue) {
-      cloud_state::queued q{caf::actor_cast<caf::actor>(self->current_sender()), cmd_id,
+      cloud_state::queued q{caf::actor_cast<caf::actor>(self->current_sender()), cmd_id, deployment,
                             std::move(cmd)};
       // Waits only read: they never hold up the deletes that may replace them.
       if (std::holds_alternative<wait_server_active>(q.cmd)
           || std::holds_alternative<wait_volume_available>(q.cmd)) {
         auto reply_to = q.reply_to;
-        self->state.commands->run(std::move(q.cmd), [reply_to, cmd_id](input_event ev) {
+        self->state.commands->run(deployment, std::move(q.cmd), [reply_to, cmd_id](input_event ev) {
           caf::anon_send(reply_to, result_atom::value, cmd_id, std::move(ev));
         });
         return;

@@ -55,16 +55,18 @@ public:
     // nop
   }
 
-  void run(deployment_command cmd, command_callback done) override {
-    post_([self = shared_from_this(), cmd = std::move(cmd), done = std::move(done)] {
+  void run(const uuid& deployment, deployment_command cmd, command_callback done) override {
+    post_([self = shared_from_this(), deployment, cmd = std::move(cmd), done = std::move(done)] {
       // A bug in one command fails that command's step, not the thread every cloud call runs
       // on. (Exceptions from later callbacks reach the executor's own boundary instead; the
       // deployment's watchdog then notices the lost answer.)
       try {
-        self->run_attempt(std::make_shared<const deployment_command>(cmd), done, self->clock_.now(),
-                          1);
+        self->run_attempt(deployment, std::make_shared<const deployment_command>(cmd), done,
+                          self->clock_.now(), 1);
       } catch (const std::exception& e) {
-        logger("orch.actors")->error("{} raised an exception: {}", logical_name_of(cmd), e.what());
+        logger("orch.actors")
+          ->error("[d:{}] {} raised an exception: {}", to_string(deployment), logical_name_of(cmd),
+                  e.what());
         done(step_failed{resource_kind::network,
                          logical_name_of(cmd),
                          "internal",
@@ -101,8 +103,8 @@ private:
   /// Runs `cmd`, and runs it again after a transient failure until the retry deadline. A
   /// create whose answer was lost (`outcome_unknown`) is repeated safely: each attempt first
   /// looks its resource up by tag and adopts it, so the cloud never gets a second one.
-  void run_attempt(std::shared_ptr<const deployment_command> cmd, command_callback done,
-                   clock::time_point started, int attempts) {
+  void run_attempt(const uuid& deployment, std::shared_ptr<const deployment_command> cmd,
+                   command_callback done, clock::time_point started, int attempts) {
     auto self = shared_from_this();
     command_callback retry_or_done = [=](input_event ev) {
       auto* failed = std::get_if<step_failed>(&ev);
@@ -111,9 +113,11 @@ private:
       if (self->clock_.now() + delay - started > self->cfg_.transient_retry_deadline)
         return done(std::move(ev));
       logger("orch.actors")
-        ->warn("{} {} failed ({}), attempt {} in {} ms", to_string(failed->kind),
-               failed->logical_name, failed->message, attempts + 1, delay.count());
-      self->timer_.after(delay, [=] { self->run_attempt(cmd, done, started, attempts + 1); });
+        ->warn("[d:{}] {} {} failed ({}), attempt {} in {} ms", to_string(deployment),
+               to_string(failed->kind), failed->logical_name, failed->message, attempts + 1,
+               delay.count());
+      self->timer_.after(delay,
+                         [=] { self->run_attempt(deployment, cmd, done, started, attempts + 1); });
     };
     std::visit([&](const auto& c) { exec(c, retry_or_done); }, *cmd);
   }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace prometheus {
@@ -47,6 +48,9 @@ public:
 
   void lease_taken_over();
 
+  /// Adds `delta` to the cloud commands deployment actors await (waits included).
+  void commands_in_flight_changed(int64_t delta);
+
 private:
   prometheus::Family<prometheus::Counter>& deployments_;
   prometheus::Family<prometheus::Histogram>& deployment_duration_;
@@ -57,6 +61,7 @@ private:
   prometheus::Family<prometheus::Counter>& configuration_runs_;
   prometheus::Family<prometheus::Histogram>& configuration_duration_;
   prometheus::Counter& takeovers_;
+  prometheus::Gauge& in_flight_;
 };
 
 } // namespace orch::actors

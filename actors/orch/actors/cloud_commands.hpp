@@ -26,7 +26,8 @@ class cloud_commands {
 public:
   virtual ~cloud_commands();
 
-  virtual void run(deployment_command cmd, command_callback done) = 0;
+  /// Carries out `cmd` of `deployment` (named in whatever the implementation logs about it).
+  virtual void run(const uuid& deployment, deployment_command cmd, command_callback done) = 0;
 
   /// Gives up a `wait_server_active` or `wait_volume_available` sent with `run` whose answer
   /// nobody needs any more (its operation was cancelled): its `done` is then never called. A

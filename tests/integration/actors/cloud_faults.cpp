@@ -4,13 +4,18 @@
 #include <chrono>
 #include <cstdlib>
 #include <map>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
 
 #include <boost/test/unit_test.hpp>
+#include <rapidjson/document.h>
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
 
 #include "node_fixture.hpp"
+#include "orch/logging.hpp"
 
 using namespace orch;
 using namespace std::chrono_literals;
@@ -76,6 +81,43 @@ struct flaky_cloud_node : node_fixture {
   }
 };
 
+/// Keeps each formatted log record, readable while loggers still write.
+class line_sink final : public spdlog::sinks::base_sink<std::mutex> {
+public:
+  std::vector<std::string> lines() {
+    std::lock_guard lock{mutex_};
+    return lines_;
+  }
+
+protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t buf;
+    formatter_->format(msg, buf);
+    lines_.emplace_back(buf.data(), buf.size());
+  }
+
+  void flush_() override {
+    // nop
+  }
+
+private:
+  std::vector<std::string> lines_;
+};
+
+/// Sends the logs, JSON formatted, to `sink` from before the node starts (a base class is
+/// built before the next) until after it has stopped.
+struct captured_logs {
+  std::shared_ptr<line_sink> sink = std::make_shared<line_sink>();
+
+  captured_logs() { configure_logging(log_config{}, {}, sink); }
+
+  ~captured_logs() {
+    configure_logging(log_config{}, {}, std::make_shared<spdlog::sinks::stdout_sink_mt>());
+  }
+};
+
+struct logged_flaky_node : captured_logs, flaky_cloud_node {};
+
 /// A project allowed four instances: the 3-tier template needs six.
 struct small_instance_quota_node : node_fixture {
   small_instance_quota_node() : node_fixture(sim_flags({"--quota-instances", "4"})) {
@@ -125,6 +167,36 @@ operation_error fails_on_quota(node_fixture& node, const std::string& name,
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(cloud_faults)
+
+// An operator follows one deployment through the logs by its id: the lines of the cloud
+// commands carry it too, retries included.
+BOOST_FIXTURE_TEST_CASE(every_log_line_of_a_deployments_commands_names_it, logged_flaky_node) {
+  sim.add_fault(R"({"route":"/compute/v2.1/servers","method":"POST","status":503,"count":2})");
+  auto id = create_deployment("traced");
+  engine->start(id);
+  auto rec = wait_for(id, {deployment_status::completed, deployment_status::failed}, 120s);
+  BOOST_REQUIRE_MESSAGE(rec.status == deployment_status::completed, describe(rec));
+  remove(id);
+  wait_for(id, {deployment_status::deleted}, 60s);
+
+  int retries = 0;
+  int about_it = 0;
+  for (const auto& line : sink->lines()) {
+    rapidjson::Document doc;
+    doc.Parse(line.c_str());
+    BOOST_REQUIRE_MESSAGE(!doc.HasParseError() && doc.IsObject(), line);
+    std::string message = doc["message"].GetString();
+    bool retry = message.find(" failed (") != std::string::npos
+                 && message.find("attempt") != std::string::npos;
+    if (!retry && message.find("traced") == std::string::npos) continue;
+    ++about_it;
+    retries += retry ? 1 : 0;
+    BOOST_TEST(
+      (doc.HasMember("deployment_id") && doc["deployment_id"].GetString() == to_string(id)), line);
+  }
+  BOOST_TEST(retries >= 2);
+  BOOST_TEST_MESSAGE(about_it << " log lines about the deployment, " << retries << " retries");
+}
 
 BOOST_FIXTURE_TEST_CASE(failing_creates_still_complete_with_exactly_the_requested_resources,
                         flaky_cloud_node) {

@@ -143,10 +143,12 @@ BOOST_AUTO_TEST_CASE(waits_for_booting_servers_do_not_hold_up_the_creates_behind
   BOOST_TEST(cloud->count(resource_kind::server) == 6u);
   BOOST_TEST(cloud->count(resource_kind::volume) == 3u);
   BOOST_TEST(cloud->held.size() == 9u, "every boot and volume is waited for at once");
+  BOOST_TEST(metric("deployment_commands_in_flight", "") == 9.0);
   cloud->hold_waits = false;
   cloud->release_all();
   run_all();
   BOOST_TEST(status_of(id) == deployment_status::completed);
+  BOOST_TEST(metric("deployment_commands_in_flight", "") == 0.0);
 }
 
 BOOST_AUTO_TEST_CASE(starts_beyond_the_active_limit_wait_in_order_and_deletes_do_not) {

@@ -24,7 +24,7 @@ public:
     std::string status;
   };
 
-  void run(deployment_command cmd, command_callback done) override {
+  void run(const uuid&, deployment_command cmd, command_callback done) override {
     if (drop_answers > 0) {
       // The command is carried out, but its answer never reaches the caller.
       --drop_answers;
