@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
@@ -130,14 +131,46 @@ public:
 private:
   // A run of a process that died (SIGKILL, power loss) left its private data directory, and
   // with it a copy of the SSH key. Run ids are unique, so whatever carries this one's name
-  // belongs to nobody alive.
+  // belongs to nobody alive. Its ansible-runner may still be ending (its parent's death sent
+  // it SIGTERM) and writing its artifacts: it is stopped first, or it would write the
+  // directory back.
   void remove_leftovers(const std::string& run_id) const {
+    stop_orphaned_runner(run_id);
     auto prefix = "orch-ansible-" + run_id + "-";
     std::error_code ec;
     std::vector<fs::path> found;
     for (fs::directory_iterator i{cfg_.work_dir, ec}, end; !ec && i != end; i.increment(ec))
       if (i->path().filename().string().starts_with(prefix)) found.push_back(i->path());
     for (const auto& dir : found) fs::remove_all(dir, ec);
+  }
+
+  // Kills the process group of every process started with `--ident <run_id>` (an
+  // ansible-runner and, in its group, ansible-playbook and its SSH clients), for at most 5 s.
+  static void stop_orphaned_runner(const std::string& run_id) {
+    std::string needle = std::string{"--ident"} + '\0' + run_id + '\0';
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{5};
+    for (;;) {
+      std::vector<pid_t> found;
+      std::error_code ec;
+      for (fs::directory_iterator i{"/proc", ec}, end; !ec && i != end; i.increment(ec)) {
+        auto name = i->path().filename().string();
+        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::string cmdline;
+        try {
+          std::ifstream in{i->path() / "cmdline", std::ios::binary};
+          std::getline(in, cmdline, '\x01');
+        } catch (const std::exception&) {
+          continue; // it ended while being read: not a runner any more
+        }
+        if (cmdline.find(needle) != std::string::npos) found.push_back(std::stoi(name));
+      }
+      if (found.empty() || std::chrono::steady_clock::now() > deadline) return;
+      for (auto pid : found) {
+        kill(-pid, SIGKILL);
+        kill(pid, SIGKILL);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds{50});
+    }
   }
 
   // Threads of runs that ended; called with mtx_ held, so the list never grows with the number

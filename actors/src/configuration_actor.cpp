@@ -96,7 +96,6 @@ caf::behavior configurator(configurator_ptr self, persistence::configuration_run
       auto running = runs->running(deployment_id);
       if (!running || !*running) return;
       auto run = **running;
-      runner->cancel(to_string(run.id));
       run.status = operation_status::failed;
       run.failed_task = "interrupted: the orchestrator restarted during the run";
       if (auto stored = runs->finish(run); !stored)
@@ -105,6 +104,8 @@ caf::behavior configurator(configurator_ptr self, persistence::configuration_run
                     self->system().render(stored.error()));
       else if (metrics)
         metrics->configuration_finished("failed", 0.0);
+      // Recorded first: stopping what the run left may take seconds.
+      runner->cancel(to_string(run.id));
     },
   };
 }

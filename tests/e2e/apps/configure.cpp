@@ -285,10 +285,21 @@ BOOST_FIXTURE_TEST_CASE(a_restart_during_a_run_marks_it_interrupted_and_the_next
   BOOST_TEST(std::string{doc["operation"]["type"].GetString()} == "configure");
   BOOST_TEST(std::string{doc["operation"]["error"]["code"].GetString()}
              == "configuration_interrupted");
+  // The run is recorded interrupted beside the deployment's own change, not before it.
+  deadline = std::chrono::steady_clock::now() + 20s;
+  while (std::string{newest_run()["status"].GetString()} == "running"
+         && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(100ms);
   auto run = newest_run();
   BOOST_TEST(std::string{run["id"].GetString()} == run_id);
   BOOST_TEST(std::string{run["status"].GetString()} == "failed");
-  BOOST_TEST(std::string{run["failed_task"].GetString()}.find("interrupted") != std::string::npos);
+  BOOST_TEST(
+    (run["failed_task"].IsString()
+     && std::string{run["failed_task"].GetString()}.find("interrupted") != std::string::npos));
+  // The restarted node cleans up as it records the run interrupted, beside the status change.
+  deadline = std::chrono::steady_clock::now() + 20s;
+  while (run_directories(run_id) > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(100ms);
   BOOST_TEST(run_directories(run_id) == 0u, "the killed run's private directory is left");
 
   configure(R"({"playbook": "configure-web.yml", "extra_vars": {"app_port": 9090}})");
