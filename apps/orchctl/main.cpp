@@ -170,6 +170,19 @@ private:
 
   void print_body(const std::string& body) { std::cout << body << "\n"; }
 
+  /// Prints an API answer: its JSON as sent with `-o json`, else `format` of it.
+  template <class Format>
+  int answer(const std::string& body, Format format) {
+    if (json_) {
+      print_body(body);
+    } else {
+      rapidjson::Document doc;
+      doc.Parse(body.c_str(), body.size());
+      std::cout << format(doc);
+    }
+    return code(exit_code::ok);
+  }
+
   /// The deployment id `arg` names: itself if it is a UUID, else the one live deployment of
   /// that exact name.
   std::optional<std::string> resolve_id(const std::string& arg) {
@@ -432,14 +445,7 @@ private:
     if (!id) return code(exit_code::api_error);
     auto res = request("GET", "/deployments/" + *id, {}, {200});
     if (!res) return code(exit_code::api_error);
-    if (json_) {
-      print_body(res->body);
-    } else {
-      rapidjson::Document doc;
-      doc.Parse(res->body.c_str(), res->body.size());
-      std::cout << format_deployment(doc);
-    }
-    return code(exit_code::ok);
+    return answer(res->body, [](const rapidjson::Document& doc) { return format_deployment(doc); });
   }
 
   int list() {
@@ -449,14 +455,8 @@ private:
     if (inv_.has("include-deleted")) query += "&include_deleted=true";
     auto res = request("GET", query, {}, {200});
     if (!res) return code(exit_code::api_error);
-    if (json_) {
-      print_body(res->body);
-    } else {
-      rapidjson::Document doc;
-      doc.Parse(res->body.c_str(), res->body.size());
-      std::cout << format_deployment_list(doc);
-    }
-    return code(exit_code::ok);
+    return answer(res->body,
+                  [](const rapidjson::Document& doc) { return format_deployment_list(doc); });
   }
 
   int events() {
@@ -544,14 +544,7 @@ private:
     w.EndObject();
     auto res = request("PATCH", "/deployments/" + *id + "?dry_run=true", buf.GetString(), {200});
     if (!res) return code(exit_code::api_error);
-    if (json_) {
-      print_body(res->body);
-    } else {
-      rapidjson::Document doc;
-      doc.Parse(res->body.c_str(), res->body.size());
-      std::cout << format_plan(doc);
-    }
-    return code(exit_code::ok);
+    return answer(res->body, [](const rapidjson::Document& doc) { return format_plan(doc); });
   }
 
   int update() {
@@ -620,14 +613,8 @@ private:
     auto res = cleanup ? request("POST", "/orphans/cleanup", {}, {200, 202})
                        : request("GET", "/orphans", {}, {200});
     if (!res) return code(exit_code::api_error);
-    if (json_) {
-      print_body(res->body);
-    } else {
-      rapidjson::Document doc;
-      doc.Parse(res->body.c_str(), res->body.size());
-      std::cout << format_orphans(doc, cleanup);
-    }
-    return code(exit_code::ok);
+    return answer(res->body,
+                  [&](const rapidjson::Document& doc) { return format_orphans(doc, cleanup); });
   }
 
   invocation inv_;
